@@ -1,0 +1,49 @@
+// Package loop is aioloop's event loop: asyncio's loop (new_event_loop, run_forever, stop, close,
+// call_soon, call_soon_threadsafe, call_later, call_at, add_reader, add_writer, the exception
+// handler, debug mode) in Go idiom, on one goroutine that owns a poller.
+//
+// # Threading contract
+//
+// Run executes on the goroutine that calls it, and every callback, timer and readiness handler runs
+// there, one at a time: code called by the loop never needs a mutex for state only the loop touches.
+//
+// The methods of Loop and of the handles it returns are loop-only: call them from a callback, or
+// from any one goroutine while the loop is not running (to set it up before Run). The exceptions,
+// safe from any goroutine at any time: CallSoonThreadsafe, Stop, Close, IsRunning, IsClosed, Time,
+// Stats, SetDebug, Debug, SetExceptionHandler. In debug mode (SetDebug, asyncio's set_debug) a
+// loop-only method called from another goroutine while the loop runs is reported to the exception
+// handler and does nothing (a Handle comes back cancelled, an error is ErrNotLoopGoroutine) instead
+// of corrupting the loop's state. Outside debug mode the check is not made: it costs a stack walk.
+//
+// # One iteration
+//
+// Run repeats this iteration until Stop is called or its context is done (asyncio's _run_once):
+//
+//  1. Poll. The timeout is zero when callbacks are ready or a stop is pending, the time to the
+//     earliest timer when there is one, and infinite otherwise. CallSoonThreadsafe and Stop wake a
+//     sleeping poll.
+//  2. Dispatch every readiness event at once, in the order the poller reported them, to the
+//     Handler of its registration (OnReadable, then OnWritable); an event whose registration was
+//     removed or reused meanwhile is dropped.
+//  3. Append the callbacks that other goroutines handed to CallSoonThreadsafe, in their order.
+//  4. Append the timers that are due, in deadline order (ties in the order they were scheduled).
+//  5. Run the callbacks that are ready now, in FIFO order. Callbacks they schedule run in the next
+//     iteration, so a callback that reschedules itself cannot starve I/O.
+//  6. Publish the counters that Stats reads, and stop if asked.
+//
+// A Stop before Run makes Run do one iteration and return (asyncio's semantics for stop before
+// run_forever); a Stop from a callback lets the current batch finish.
+//
+// # Errors
+//
+// A panic in a callback or a handler is recovered, wrapped in a *PanicError with its stack, and
+// handed to the exception handler (SetExceptionHandler; DefaultExceptionHandler logs through
+// log/slog); the loop goes on with the next callback. A Handler that also implements PanicHandler
+// is told, so that a transport can close itself as asyncio's _fatal_error does.
+//
+// # Profiling
+//
+// Run labels its goroutine with pprof label "aioloop.loop" set to Options.Name, so a CPU profile
+// shows which loop spent the time (go tool pprof -tagfocus aioloop.loop=NAME). Options.LockOSThread
+// keeps the loop on one OS thread.
+package loop

@@ -1,0 +1,64 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package loop_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/aioloop/aioloop/loop"
+)
+
+// guard bounds every Run in the tests: a loop that fails to stop fails the test instead of hanging.
+const guard = 10 * time.Second
+
+func newLoop(t testing.TB, opts loop.Options) *loop.Loop {
+	t.Helper()
+	l, err := loop.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return l
+}
+
+// run runs l until it stops and fails the test if it ran into the guard or failed.
+func run(t testing.TB, l *loop.Loop) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if err := l.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+// exceptions collects what the loop reports, on the loop goroutine.
+func exceptions(l *loop.Loop) *[]loop.Exception {
+	var got []loop.Exception
+	l.SetExceptionHandler(func(e loop.Exception) { got = append(got, e) })
+	return &got
+}
+
+// socketpair returns a connected non-blocking stream pair, closed when the test ends.
+func socketpair(t testing.TB) (a, b int) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		unix.CloseOnExec(fd)
+		if err := unix.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+	return fds[0], fds[1]
+}

@@ -1,0 +1,252 @@
+package loop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aioloop/aioloop/poller"
+)
+
+// Options configures New. The zero value is asyncio's defaults.
+type Options struct {
+	// Name labels the loop in pprof profiles (label "aioloop.loop") and in exception reports.
+	// Default "loop".
+	Name string
+	// Debug starts the loop in debug mode (asyncio's debug=True): slow callbacks and loop-only
+	// methods called from other goroutines are reported. SetDebug changes it later.
+	Debug bool
+	// SlowCallbackDuration is asyncio's slow_callback_duration: in debug mode, a callback or handler
+	// that runs longer is reported. Default 100 ms; negative is an error.
+	SlowCallbackDuration time.Duration
+	// LockOSThread makes Run lock its goroutine to its OS thread for as long as it runs.
+	LockOSThread bool
+	// Logger is where DefaultExceptionHandler writes. Default slog.Default() at the time of the report.
+	Logger *slog.Logger
+	// MaxEvents is how many readiness events one poll may return, 1 to 256. Default 128.
+	MaxEvents int
+}
+
+// Errors returned by the loop. They match with errors.Is.
+var (
+	// ErrClosed: the loop is closed. It matches net.ErrClosed's meaning but is the loop's own.
+	ErrClosed = errors.New("loop: closed")
+	// ErrRunning: Run called on a running loop, or Close on a running loop.
+	ErrRunning = errors.New("loop: already running")
+	// ErrNotLoopGoroutine: in debug mode, a loop-only method was called from another goroutine.
+	ErrNotLoopGoroutine = errors.New("loop: loop-only method called from another goroutine; use CallSoonThreadsafe")
+	// ErrFdInUse: the file descriptor is already registered with this loop (by a transport or by
+	// AddReader/AddWriter), as asyncio refuses add_reader on a transport's socket.
+	ErrFdInUse = errors.New("loop: file descriptor already registered")
+	// ErrNotRegistered: the registration was removed.
+	ErrNotRegistered = errors.New("loop: registration removed")
+)
+
+// Loop is an event loop (asyncio's AbstractEventLoop). Make one with New; the zero value is not usable.
+type Loop struct {
+	name   string
+	opts   Options
+	p      *poller.Poller
+	events []poller.Event
+	epoch  time.Time // every deadline is nanoseconds since epoch, on the monotonic clock
+
+	// Loop goroutine only.
+	ready  ring
+	timers timers
+	fds    fdTable
+	ctr    Stats
+
+	// Shared with other goroutines.
+	mu         sync.Mutex // orders Run, Close, Stop and CallSoonThreadsafe against each other
+	tsq, spare []func()   // CallSoonThreadsafe's queue (mu) and the slice it is swapped with
+	tsqLen     atomic.Int32
+	polling    atomic.Bool // the loop is in, or about to enter, a poll that may sleep
+	stopping   atomic.Bool
+	running    atomic.Bool
+	closed     atomic.Bool
+	runGen     uint64        // mu; counts Runs
+	ctxStopGen atomic.Uint64 // the Run whose context is done
+	goid       atomic.Uint64 // the goroutine in Run, 0 outside
+	debug      atomic.Bool
+	excHandler atomic.Pointer[func(Exception)]
+	pub        published
+}
+
+// New makes a loop and its poller (asyncio.new_event_loop). Bad options are refused, naming the field.
+func New(opts Options) (*Loop, error) {
+	if opts.SlowCallbackDuration < 0 {
+		return nil, fmt.Errorf("loop: Options.SlowCallbackDuration is %v; want >= 0", opts.SlowCallbackDuration)
+	}
+	if opts.MaxEvents < 0 || opts.MaxEvents > 256 {
+		return nil, fmt.Errorf("loop: Options.MaxEvents is %d; want 1 to 256, or 0 for 128", opts.MaxEvents)
+	}
+	if opts.SlowCallbackDuration == 0 {
+		opts.SlowCallbackDuration = 100 * time.Millisecond
+	}
+	if opts.MaxEvents == 0 {
+		opts.MaxEvents = 128
+	}
+	if opts.Name == "" {
+		opts.Name = "loop"
+	}
+	p, err := poller.New()
+	if err != nil {
+		return nil, fmt.Errorf("loop: %w", err)
+	}
+	l := &Loop{name: opts.Name, opts: opts, p: p, events: make([]poller.Event, opts.MaxEvents), epoch: time.Now()}
+	l.debug.Store(opts.Debug)
+	l.fds.init()
+	return l, nil
+}
+
+// Name returns Options.Name. Any goroutine.
+func (l *Loop) Name() string { return l.name }
+
+// Run runs the loop on the calling goroutine until Stop is called (it then returns nil), ctx is done
+// (it returns context.Cause(ctx)), or the poller fails (it returns that error). asyncio's
+// run_forever. It returns ErrRunning if the loop is running and ErrClosed if it is closed.
+func (l *Loop) Run(ctx context.Context) (err error) {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	switch {
+	case l.closed.Load():
+		l.mu.Unlock()
+		return ErrClosed
+	case l.running.Load():
+		l.mu.Unlock()
+		return ErrRunning
+	}
+	l.running.Store(true)
+	l.runGen++
+	gen := l.runGen
+	l.mu.Unlock()
+
+	if l.opts.LockOSThread {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	l.goid.Store(goroutineID())
+	stopWatch := context.AfterFunc(ctx, func() {
+		l.ctxStopGen.Store(gen)
+		l.wake()
+	})
+	pprof.Do(ctx, pprof.Labels("aioloop.loop", l.name), func(context.Context) {
+		for err == nil {
+			err = l.runOnce(gen)
+			if l.stopping.Load() || l.ctxStopGen.Load() == gen {
+				break
+			}
+		}
+	})
+	stopWatch()
+	if err == nil && l.ctxStopGen.Load() == gen {
+		err = context.Cause(ctx)
+	}
+	l.publish()
+	l.mu.Lock()
+	l.goid.Store(0)
+	l.stopping.Store(false)
+	l.running.Store(false)
+	l.mu.Unlock()
+	return err
+}
+
+// Stop makes Run return after the current iteration (asyncio's stop). Called before Run, it makes
+// the next Run do one iteration. Any goroutine.
+func (l *Loop) Stop() {
+	l.stopping.Store(true)
+	l.wake()
+}
+
+// wake interrupts a poll that may sleep. Under mu, so that Close cannot release the poller
+// between the check and the Wake.
+func (l *Loop) wake() {
+	if !l.polling.Load() {
+		return
+	}
+	l.mu.Lock()
+	if !l.closed.Load() {
+		l.p.Wake()
+	}
+	l.mu.Unlock()
+}
+
+// Close releases the poller and drops every pending callback, timer and fd registration without
+// running them; the file descriptors themselves stay open (they are the caller's). asyncio's
+// close. It returns ErrRunning while the loop runs; a second Close returns nil. Any goroutine.
+func (l *Loop) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.running.Load() {
+		return ErrRunning
+	}
+	if l.closed.Swap(true) {
+		return nil
+	}
+	clear(l.tsq)
+	l.tsq = nil
+	l.tsqLen.Store(0)
+	l.ready = ring{}
+	l.timers = timers{}
+	l.fds.init()
+	l.publish()
+	if err := l.p.Close(); err != nil {
+		return fmt.Errorf("loop: close poller: %w", err)
+	}
+	return nil
+}
+
+// IsRunning reports whether Run is running (asyncio's is_running). Any goroutine.
+func (l *Loop) IsRunning() bool { return l.running.Load() }
+
+// IsClosed reports whether Close was called (asyncio's is_closed). Any goroutine.
+func (l *Loop) IsClosed() bool { return l.closed.Load() }
+
+// Time returns the current time with its monotonic clock reading; the loop's timers are measured on
+// that clock (asyncio's time). Any goroutine.
+func (l *Loop) Time() time.Time { return time.Now() }
+
+// now is the loop's clock: nanoseconds since epoch, monotonic.
+func (l *Loop) now() int64 { return int64(time.Since(l.epoch)) }
+
+// runOnce is one iteration; see the package doc.
+func (l *Loop) runOnce(gen uint64) error {
+	timeout := time.Duration(-1)
+	switch {
+	case l.ready.n > 0, l.stopping.Load(), l.ctxStopGen.Load() == gen:
+		timeout = 0
+	case l.timers.len() > 0:
+		timeout = max(0, time.Duration(l.timers.next()-l.now()))
+	}
+	announced := timeout != 0
+	if announced {
+		// Announce the sleep, then look again: a goroutine that queued work or asked to stop
+		// either sees polling set (and wakes us) or is seen here.
+		l.polling.Store(true)
+		if l.tsqLen.Load() > 0 || l.stopping.Load() || l.ctxStopGen.Load() == gen {
+			timeout = 0
+		}
+	}
+	n, err := l.p.Wait(l.events, timeout)
+	if announced {
+		l.polling.Store(false)
+	}
+	if err != nil {
+		return fmt.Errorf("loop: poll: %w", err)
+	}
+	l.ctr.Iterations++
+	l.dispatch(n)
+	l.drainThreadsafe()
+	l.timers.due(l, l.now())
+	l.runReady()
+	l.publish()
+	return nil
+}
