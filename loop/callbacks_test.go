@@ -46,8 +46,7 @@ func TestHandleCancel(t *testing.T) {
 		t.Fatalf("ran %v; want b, d", got)
 	}
 	// Cancel after the callback ran changes nothing but the handle's own flag (asyncio does the same).
-	var h loop.Handle
-	h = l.CallSoon(func() { l.Stop() })
+	h := l.CallSoon(func() { l.Stop() })
 	run(t, l)
 	h.Cancel()
 	if !h.Cancelled() {

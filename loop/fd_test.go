@@ -85,7 +85,6 @@ func TestAddReaderReplacesAndWriterShares(t *testing.T) {
 }
 
 type countHandler struct {
-	fd           int
 	reads, write int
 	onRead       func()
 }

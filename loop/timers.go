@@ -133,9 +133,9 @@ func (ts *timers) due(l *Loop, now int64) {
 // value; scheduling and cancelling allocate nothing once the timer table has grown.
 type TimerHandle struct {
 	l         *Loop
+	when      int64 // on the loop's clock
 	slot      int32
 	gen       uint32
-	when      time.Time
 	cancelled bool
 }
 
@@ -163,8 +163,14 @@ func (h *TimerHandle) Cancel() {
 // copy made before the call does not see it.
 func (h TimerHandle) Cancelled() bool { return h.cancelled }
 
-// When returns the time the callback is scheduled for (asyncio's TimerHandle.when).
-func (h TimerHandle) When() time.Time { return h.when }
+// When returns the time the callback is scheduled for, with a monotonic reading (asyncio's
+// TimerHandle.when); the zero Time for a handle from a closed loop.
+func (h TimerHandle) When() time.Time {
+	if h.l == nil {
+		return time.Time{}
+	}
+	return h.l.epoch.Add(time.Duration(h.when))
+}
 
 // CallLater schedules fn to run once, on the loop goroutine, d from now (asyncio's call_later).
 // A d of zero or less runs it in the next batch. Timers due at the same time run in the order they
@@ -184,5 +190,5 @@ func (l *Loop) callAt(when int64, fn func(), op string) TimerHandle {
 		return TimerHandle{cancelled: true}
 	}
 	slot, gen := l.timers.add(when, fn)
-	return TimerHandle{l: l, slot: slot, gen: gen, when: l.epoch.Add(time.Duration(when))}
+	return TimerHandle{l: l, when: when, slot: slot, gen: gen}
 }
