@@ -7,8 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/loop"
 )
 
@@ -47,18 +46,4 @@ func exceptions(l *loop.Loop) *[]loop.Exception {
 }
 
 // socketpair returns a connected non-blocking stream pair, closed when the test ends.
-func socketpair(t testing.TB) (a, b int) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fd := range fds {
-		unix.CloseOnExec(fd)
-		if err := unix.SetNonblock(fd, true); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
-	return fds[0], fds[1]
-}
+func socketpair(t testing.TB) (a, b int) { t.Helper(); return testfd.Socketpair(t) }

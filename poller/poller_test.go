@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/poller"
 )
 
@@ -29,22 +30,8 @@ func newPoller(t testing.TB) *poller.Poller {
 	return p
 }
 
-// socketpair returns a connected non-blocking pair, closed when the test ends.
-func socketpair(t testing.TB) (a, b int) {
-	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, fd := range fds {
-		unix.CloseOnExec(fd)
-		if err := unix.SetNonblock(fd, true); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
-	return fds[0], fds[1]
-}
+// socketpair returns a connected non-blocking stream pair, closed when the test ends.
+func socketpair(t testing.TB) (a, b int) { t.Helper(); return testfd.Socketpair(t) }
 
 func write(t testing.TB, fd int, s string) {
 	t.Helper()
