@@ -66,6 +66,7 @@ type Loop struct {
 	timers timers
 	fds    fdTable
 	ctr    Stats
+	locals map[any]any // Local
 
 	// Shared with other goroutines.
 	mu         sync.Mutex // orders Run, Close, Stop and CallSoonThreadsafe against each other
@@ -81,6 +82,7 @@ type Loop struct {
 	debug      atomic.Bool
 	excHandler atomic.Pointer[func(Exception)]
 	pub        published
+	closedCh   chan struct{} // closed by Close, for Do
 }
 
 // New makes a loop and its poller (asyncio.new_event_loop). Bad options are refused, naming the field.
@@ -107,7 +109,8 @@ func New(opts Options) (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loop: %w", err)
 	}
-	l := &Loop{name: opts.Name, opts: opts, p: p, events: make([]poller.Event, opts.MaxEvents), epoch: time.Now()}
+	l := &Loop{name: opts.Name, opts: opts, p: p, events: make([]poller.Event, opts.MaxEvents), epoch: time.Now(),
+		closedCh: make(chan struct{})}
 	l.debug.Store(opts.Debug)
 	l.fds.init()
 	return l, nil
@@ -205,7 +208,9 @@ func (l *Loop) Close() error {
 	l.ready = ring{}
 	l.timers = timers{}
 	l.fds.init()
+	l.locals = nil
 	l.publish()
+	close(l.closedCh)
 	if err := l.p.Close(); err != nil {
 		return fmt.Errorf("loop: close poller: %w", err)
 	}
