@@ -1,0 +1,100 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+// Package sock is the one place where aioloop's transports reach the kernel's socket calls. It
+// turns addresses into raw sockaddrs and back without allocating (netip.AddrPort in, netip.AddrPort
+// out; Unix paths as bytes), opens sockets non-blocking and close-on-exec, and receives and sends
+// datagrams in batches.
+//
+// Every descriptor this package makes or adopts is non-blocking: that is what lets the Linux hot
+// path (recvmmsg, sendmmsg, sendto) go through syscall.RawSyscall6, which does not hand the
+// processor back to the Go scheduler (DESIGN.md, "Syscalls on the hot path"). Set-up calls (socket,
+// bind, connect, setsockopt) use x/sys's ordinary wrappers; they are not on the hot path.
+//
+// On the BSDs the batch calls are loops of single recvmsg/sendmsg through x/sys, which allocate a
+// sockaddr per datagram: compile-checked only here, and the zero-allocation property is Linux's.
+package sock
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrPathTooLong is returned for a Unix socket path longer than sockaddr_un can hold.
+var ErrPathTooLong = errors.New("sock: Unix socket path too long")
+
+// MaxPathLen is the longest Unix socket path (abstract names included, their leading NUL or '@'
+// counted) that sockaddr_un holds on this system.
+const MaxPathLen = len(unix.RawSockaddrUnix{}.Path) - 1
+
+// Socket opens a non-blocking, close-on-exec socket.
+func Socket(family, sotype, proto int) (int, error) {
+	fd, err := socket(family, sotype, proto)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	return fd, nil
+}
+
+// ToUnix converts an address to x/sys's form for the set-up calls. A Unix path may be "" (autobind
+// on Linux) or abstract ("@name", or a leading NUL).
+func ToUnix(family int, ap netip.AddrPort, path string) (unix.Sockaddr, error) {
+	switch family {
+	case unix.AF_INET:
+		a := ap.Addr().Unmap()
+		if !a.Is4() {
+			return nil, fmt.Errorf("sock: %v is not an IPv4 address", ap.Addr())
+		}
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: a.As4()}, nil
+	case unix.AF_INET6:
+		sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+		if z := ap.Addr().Zone(); z != "" {
+			ifi, err := interfaceIndex(z)
+			if err != nil {
+				return nil, err
+			}
+			sa.ZoneId = uint32(ifi)
+		}
+		return sa, nil
+	case unix.AF_UNIX:
+		if len(path) > MaxPathLen {
+			return nil, fmt.Errorf("sock: %q is %d bytes; the limit is %d: %w", path, len(path), MaxPathLen, ErrPathTooLong)
+		}
+		if len(path) > 0 && path[0] == 0 {
+			path = "@" + path[1:]
+		}
+		return &unix.SockaddrUnix{Name: path}, nil
+	}
+	return nil, fmt.Errorf("sock: address family %d not supported", family)
+}
+
+// FromUnix converts x/sys's address (from getsockname, getpeername) back to a value: an AddrPort
+// for IP, a path for AF_UNIX (abstract names with a leading '@').
+func FromUnix(sa unix.Sockaddr) (ap netip.AddrPort, path string, ok bool) {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)), "", true
+	case *unix.SockaddrInet6:
+		a := netip.AddrFrom16(sa.Addr)
+		if sa.ZoneId != 0 {
+			a = a.WithZone(zoneName(int(sa.ZoneId)))
+		}
+		return netip.AddrPortFrom(a, uint16(sa.Port)), "", true
+	case *unix.SockaddrUnix:
+		return netip.AddrPort{}, sa.Name, true
+	}
+	return netip.AddrPort{}, "", false
+}
+
+// Errno returns err's errno, or 0.
+func Errno(err error) syscall.Errno {
+	var e syscall.Errno
+	if errors.As(err, &e) {
+		return e
+	}
+	return 0
+}

@@ -1,0 +1,76 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package sock_test
+
+import (
+	"net/netip"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/aioloop/aioloop/internal/sock"
+)
+
+func TestSockaddrRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		fam  int
+		want string
+	}{
+		{"127.0.0.1:53", unix.AF_INET, "127.0.0.1:53"},
+		{"[::ffff:10.1.2.3]:9", unix.AF_INET, "10.1.2.3:9"},
+		{"[::1]:65535", unix.AF_INET6, "[::1]:65535"},
+		{"192.0.2.7:1", unix.AF_INET6, "[::ffff:192.0.2.7]:1"},
+	} {
+		var s sock.Sockaddr
+		if !s.SetAddrPort(netip.MustParseAddrPort(tc.in), tc.fam) {
+			t.Fatalf("SetAddrPort(%s) failed", tc.in)
+		}
+		got, ok := s.AddrPort()
+		if !ok || got.String() != tc.want || s.Family() != tc.fam {
+			t.Errorf("%s: got %v (family %d)", tc.in, got, s.Family())
+		}
+	}
+	var s sock.Sockaddr
+	if s.SetAddrPort(netip.MustParseAddrPort("[::1]:1"), unix.AF_INET) {
+		t.Error("an IPv6 address fitted AF_INET")
+	}
+	for in, want := range map[string]string{"/tmp/x.sock": "/tmp/x.sock", "@name": "\x00name", "\x00raw": "\x00raw", "": ""} {
+		if !s.SetPath(in) {
+			t.Fatalf("SetPath(%q) failed", in)
+		}
+		if got, ok := s.Path(); !ok || string(got) != want {
+			t.Errorf("Path of %q = %q", in, got)
+		}
+	}
+	long := make([]byte, sock.MaxPathLen+1)
+	for i := range long {
+		long[i] = 'a'
+	}
+	if s.SetPath(string(long)) {
+		t.Error("over-long path accepted")
+	}
+}
+
+func FuzzSockaddrAddrPort(f *testing.F) {
+	f.Add([]byte{127, 0, 0, 1}, uint16(53))
+	f.Add(make([]byte, 16), uint16(0))
+	f.Fuzz(func(t *testing.T, ip []byte, port uint16) {
+		a, ok := netip.AddrFromSlice(ip)
+		if !ok {
+			return
+		}
+		ap := netip.AddrPortFrom(a, port)
+		fam := unix.AF_INET6
+		if a.Is4() {
+			fam = unix.AF_INET
+		}
+		var s sock.Sockaddr
+		if !s.SetAddrPort(ap, fam) {
+			t.Fatalf("SetAddrPort(%v) failed", ap)
+		}
+		if got, _ := s.AddrPort(); got != ap {
+			t.Fatalf("round trip %v -> %v", ap, got)
+		}
+	})
+}
