@@ -5,7 +5,8 @@ package loop
 // and otherwise through CallSoonThreadsafe, waiting for the loop to get to it. It returns ErrClosed
 // if the loop is closed before fn runs. Any goroutine; it is how the create functions of the
 // transport packages may be called from anywhere. A loop that stops without running fn and is
-// never run again leaves Do waiting, as a future nobody completes would.
+// never run again leaves Do waiting, as a future nobody completes would. A panic in fn, run through
+// the loop, is recovered and reported there, and Do returns nil: recover inside fn to see it.
 func (l *Loop) Do(fn func()) error {
 	if l.closed.Load() {
 		return ErrClosed
@@ -15,7 +16,7 @@ func (l *Loop) Do(fn func()) error {
 		return nil
 	}
 	done := make(chan struct{})
-	if err := l.CallSoonThreadsafe(func() { fn(); close(done) }); err != nil {
+	if err := l.CallSoonThreadsafe(func() { defer close(done); fn() }); err != nil {
 		return err
 	}
 	select {
@@ -24,6 +25,13 @@ func (l *Loop) Do(fn func()) error {
 	case <-l.closedCh:
 		return ErrClosed
 	}
+}
+
+// InLoop reports whether the caller is the goroutine of the running loop. It costs a stack walk:
+// for set-up paths, not per event. Any goroutine.
+func (l *Loop) InLoop() bool {
+	g := l.goid.Load()
+	return g != 0 && g == goroutineID()
 }
 
 // Local returns the value stored on this loop under key, creating it with mk on first use. It lets

@@ -1,0 +1,170 @@
+package udp
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+
+	"github.com/aioloop/aioloop/internal/sock"
+	"github.com/aioloop/aioloop/loop"
+)
+
+// Batch sizes: datagrams per recvmmsg/sendmmsg call, datagrams read per readiness event, and the
+// size of each receive buffer (any UDP datagram fits).
+const (
+	batchSize  = 16
+	recvBudget = 64
+	bufSize    = 65536
+)
+
+// loopState is what all datagram transports of one loop share: only one of them runs at a time.
+type loopState struct {
+	recv *sock.RecvBatch
+	send *sock.SendBatch
+}
+
+type loopStateKey struct{}
+
+func stateOf(l *loop.Loop) *loopState {
+	return l.Local(loopStateKey{}, func() any {
+		return &loopState{recv: sock.NewRecvBatch(batchSize, bufSize), send: sock.NewSendBatch(batchSize)}
+	}).(*loopState)
+}
+
+// CreateDatagramEndpoint makes a datagram endpoint on l and returns its transport and the protocol
+// that factory made for it (asyncio's loop.create_datagram_endpoint). Options are checked before
+// any socket exists; host names are resolved on the calling goroutine, which therefore must not be
+// the loop's (ErrResolveOnLoop) unless the addresses are numeric. The socket is made on the calling
+// goroutine too; the registration, factory and ConnectionMade run on the loop goroutine, and
+// ConnectionMade has run when it returns. Any goroutine; while l runs and the caller is another
+// goroutine, it waits for the loop.
+func CreateDatagramEndpoint(l *loop.Loop, factory func() Protocol, opts Options) (*Transport, Protocol, error) {
+	if l == nil {
+		return nil, nil, errors.New("udp: nil loop")
+	}
+	if factory == nil {
+		return nil, nil, errors.New("udp: nil protocol factory")
+	}
+	family, err := opts.check()
+	if err != nil {
+		return nil, nil, err
+	}
+	t := &Transport{l: l, fd: -1}
+	if opts.Sock != nil {
+		err = t.adopt(opts.Sock)
+	} else {
+		var ep endpoint
+		if ep, err = opts.resolve(l, family); err == nil {
+			err = t.open(ep, &opts)
+		}
+	}
+	var proto Protocol
+	if err == nil {
+		if derr := l.Do(func() { proto, err = t.start(factory) }); derr != nil {
+			err = derr
+		}
+	}
+	if err != nil {
+		if t.fd >= 0 {
+			sock.Close(t.fd)
+		}
+		return nil, nil, err
+	}
+	return t, proto, nil
+}
+
+// open makes, configures, binds and connects the socket. On error, t.fd is the caller's to close.
+func (t *Transport) open(ep endpoint, opts *Options) error {
+	fd, err := sock.Socket(ep.family, syscall.SOCK_DGRAM, opts.Proto)
+	if err != nil {
+		return fmt.Errorf("udp: %w", err)
+	}
+	t.fd, t.family = fd, ep.family
+	if opts.ReusePort {
+		if err := sock.SetReusePort(fd); err != nil {
+			return fmt.Errorf("udp: Options.ReusePort: %w", err)
+		}
+	}
+	if opts.AllowBroadcast {
+		if err := sock.SetBroadcast(fd); err != nil {
+			return fmt.Errorf("udp: Options.AllowBroadcast: %w", err)
+		}
+	}
+	if ep.local.IsValid() {
+		if err := sock.Bind(fd, ep.family, ep.local.ap, ep.local.path); err != nil {
+			return fmt.Errorf("udp: bind %s: %w", ep.local, err)
+		}
+	}
+	if ep.remote.IsValid() {
+		if err := sock.Connect(fd, ep.family, ep.remote.ap, ep.remote.path); err != nil {
+			return fmt.Errorf("udp: connect %s: %w", ep.remote, err)
+		}
+	}
+	return t.readAddrs()
+}
+
+// adopt takes a duplicate of an existing datagram socket. On error, t.fd is the caller's to close.
+func (t *Transport) adopt(c syscall.Conn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("udp: Options.Sock: %w", err)
+	}
+	info, err := sock.Adopt(rc)
+	if err != nil {
+		return fmt.Errorf("udp: Options.Sock: %w", err)
+	}
+	t.fd, t.family = info.FD, info.Family
+	if info.Type != syscall.SOCK_DGRAM {
+		return fmt.Errorf("udp: Options.Sock is not a datagram socket (SO_TYPE %d)", info.Type)
+	}
+	if t.family == 0 {
+		return errors.New("udp: Options.Sock is not an IPv4, IPv6 or Unix socket")
+	}
+	return t.readAddrs()
+}
+
+// readAddrs caches the local and remote addresses (get_extra_info's sockname and peername).
+func (t *Transport) readAddrs() error {
+	ap, path, err := sock.LocalAddr(t.fd)
+	if err != nil {
+		return fmt.Errorf("udp: %w", err)
+	}
+	t.local = t.addr(ap, path)
+	if ap, path, ok := sock.PeerAddr(t.fd); ok {
+		t.remote = t.addr(ap, path)
+	}
+	return nil
+}
+
+func (t *Transport) addr(ap netip.AddrPort, path string) Addr {
+	if t.family == syscall.AF_UNIX {
+		return UnixAddr(path)
+	}
+	return AddrFromAddrPort(ap)
+}
+
+// start registers the socket and makes the protocol; loop goroutine. A panic in the factory or in
+// ConnectionMade fails the creation.
+func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
+	st := stateOf(t.l)
+	t.recv, t.send = st.recv, st.send
+	t.high, t.low = defaultHigh, defaultLow
+	if t.reg, err = t.l.Register(t.fd, t, loop.Readable); err != nil {
+		return nil, fmt.Errorf("udp: %w", err)
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			t.reg.Unregister()
+			err = fmt.Errorf("udp: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v})
+		}
+	}()
+	p = factory()
+	if p == nil {
+		t.reg.Unregister()
+		return nil, errors.New("udp: protocol factory returned nil")
+	}
+	t.SetProtocol(p)
+	p.ConnectionMade(t)
+	return p, nil
+}

@@ -1,0 +1,40 @@
+// Package udp is asyncio's loop.create_datagram_endpoint on aioloop's loop: datagram transports
+// for UDP over IPv4 and IPv6 and for Unix datagram sockets, calling a DatagramProtocol, with no
+// net.Conn and no allocation per datagram.
+//
+// # Threading
+//
+// CreateDatagramEndpoint may be called from any goroutine: name resolution and the socket's set-up
+// run on the caller (never on the loop goroutine), and the registration, the protocol factory and
+// ConnectionMade run on the loop goroutine before it returns. Everything else (the Transport's
+// methods and every Protocol method) belongs to the loop goroutine, as in package loop's contract.
+//
+// # Receiving
+//
+// A readiness event reads datagrams in batches (recvmmsg on Linux, 16 at a time) into buffers that
+// the loop owns and shares among all its datagram transports, and hands each to DatagramReceived.
+// The data is borrowed: it is valid until DatagramReceived returns, and a protocol that keeps it
+// must copy it. One event reads at most 64 datagrams, so one busy socket cannot starve the others.
+//
+// Each receive buffer holds 65,536 bytes, so every UDP datagram (at most 65,507 bytes over IPv4,
+// 65,527 over IPv6) arrives whole. Memory per loop is bounded by construction: 16 buffers, 1 MiB of
+// address space made once per loop on its first datagram endpoint, of which the kernel touches only
+// the pages datagrams reach. A Unix datagram larger than a buffer is not delivered cut: it is
+// reported to ErrorReceived as a *TruncatedError.
+//
+// # Sending
+//
+// SendTo and Send try the syscall at once. Only what the kernel refuses for now (EAGAIN) is copied
+// into the transport's queue, which is drained with sendmmsg when the socket is writable. As in
+// asyncio, other OS errors on send or receive go to ErrorReceived and the transport stays open (an
+// ICMP port unreachable on a connected endpoint arrives there as ECONNREFUSED).
+//
+// Flow control is asyncio's: each queued datagram counts its length plus 8 bytes; strictly above the
+// high-water mark (64 KiB by default) the protocol's PauseWriting is called, and at or below the
+// low-water mark (16 KiB) ResumeWriting.
+//
+// # Platforms
+//
+// Linux is tested. The BSDs and macOS build (recvmsg/sendmsg one datagram at a time, compile-checked
+// only). Elsewhere, Windows included until its IOCP backend, the loop cannot be created.
+package udp

@@ -1,0 +1,123 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package udp_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/loop"
+	"github.com/aioloop/aioloop/udp"
+)
+
+const guard = 20 * time.Second
+
+func newLoop(t testing.TB) *loop.Loop {
+	t.Helper()
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// run runs l until it stops, failing the test if the guard expires first.
+func run(t testing.TB, l *loop.Loop) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if err := l.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+type datagram struct {
+	data string
+	from udp.Addr
+}
+
+// recorder is a protocol that records everything, copying the borrowed data, and calls hooks.
+type recorder struct {
+	t        *udp.Transport
+	made     int
+	got      []datagram
+	errs     []error
+	lost     []error
+	events   []string
+	onData   func(r *recorder, data []byte, from udp.Addr)
+	onErr    func(r *recorder, err error)
+	onLost   func(r *recorder, err error)
+	pauses   int
+	resumes  int
+	onPause  func(r *recorder)
+	onResume func(r *recorder)
+}
+
+func (r *recorder) ConnectionMade(t *udp.Transport) { r.t = t; r.made++; r.events = append(r.events, "made") }
+func (r *recorder) DatagramReceived(data []byte, from udp.Addr) {
+	r.got = append(r.got, datagram{string(data), from})
+	if r.onData != nil {
+		r.onData(r, data, from)
+	}
+}
+func (r *recorder) ErrorReceived(err error) {
+	r.errs = append(r.errs, err)
+	if r.onErr != nil {
+		r.onErr(r, err)
+	}
+}
+func (r *recorder) ConnectionLost(err error) {
+	r.lost = append(r.lost, err)
+	r.events = append(r.events, "lost")
+	if r.onLost != nil {
+		r.onLost(r, err)
+	}
+}
+
+// flowRecorder adds FlowControl to a recorder.
+type flowRecorder struct{ *recorder }
+
+func (f flowRecorder) PauseWriting() {
+	f.pauses++
+	f.events = append(f.events, "pause")
+	if f.onPause != nil {
+		f.onPause(f.recorder)
+	}
+}
+func (f flowRecorder) ResumeWriting() {
+	f.resumes++
+	f.events = append(f.events, "resume")
+	if f.onResume != nil {
+		f.onResume(f.recorder)
+	}
+}
+
+// endpoint creates an endpoint with a recorder and closes it when the test ends.
+func endpoint(t testing.TB, l *loop.Loop, opts udp.Options) (*udp.Transport, *recorder) {
+	t.Helper()
+	r := &recorder{}
+	tr, p, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return r }, opts)
+	if err != nil {
+		t.Fatalf("CreateDatagramEndpoint(%+v): %v", opts, err)
+	}
+	if p != udp.Protocol(r) || r.made != 1 || r.t != tr {
+		t.Fatalf("protocol %v, ConnectionMade called %d times", p, r.made)
+	}
+	t.Cleanup(func() { closeAndDrain(l, tr) })
+	return tr, r
+}
+
+// closeAndDrain closes tr if it is still open and lets the loop run its ConnectionLost, which
+// closes the socket.
+func closeAndDrain(l *loop.Loop, tr *udp.Transport) {
+	if l.IsClosed() {
+		return
+	}
+	if !tr.IsClosing() {
+		tr.Abort()
+	}
+	l.Stop()
+	l.Run(context.Background())
+}

@@ -1,0 +1,141 @@
+package udp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+
+	"github.com/aioloop/aioloop/internal/sock"
+)
+
+// Options are CreateDatagramEndpoint's parameters, one field per keyword argument of asyncio's
+// create_datagram_endpoint. The zero value is asyncio's defaults.
+type Options struct {
+	// LocalAddr is local_addr: the address to bind, "host:port" ("[::1]:0", "127.0.0.1:9000",
+	// "localhost:domain"), or for AF_UNIX a path ("/run/app.sock", or "@name" for an abstract name
+	// on Linux). An empty host binds the wildcard address with FlagPassive and loopback without it,
+	// as getaddrinfo does. For AF_UNIX, "" autobinds (Linux: the kernel picks an abstract name, so
+	// that peers can answer); for IP, "" leaves the socket unbound until its first send.
+	LocalAddr string
+	// RemoteAddr is remote_addr: the socket is connected to it, Send sends there, and only its
+	// datagrams are received. Same forms as LocalAddr.
+	RemoteAddr string
+	// Family is family: syscall.AF_INET, syscall.AF_INET6 or syscall.AF_UNIX; 0 takes it from the
+	// addresses (a path that starts with "/", "./", "../" or "@" is AF_UNIX).
+	Family int
+	// Proto is proto: 0, or syscall.IPPROTO_UDP for IP endpoints.
+	Proto int
+	// Flags is flags, getaddrinfo's: FlagPassive, FlagNumericHost, FlagNumericServ. Other bits are
+	// refused.
+	Flags int
+	// ReusePort is reuse_port: SO_REUSEPORT, so that several endpoints (of the same user) can bind
+	// one address and the kernel spreads datagrams among them. IP endpoints only.
+	ReusePort bool
+	// AllowBroadcast is allow_broadcast: SO_BROADCAST, needed to send to a broadcast address.
+	AllowBroadcast bool
+	// Sock is sock: an existing datagram socket to use instead of making one (an *os.File, for
+	// instance os.NewFile(uintptr(fd), name), or a *net.UDPConn or *net.UnixConn). The transport
+	// works on its own duplicate of the descriptor and closes that; the caller's object is left
+	// open and should be closed by the caller. Sock excludes every other field.
+	Sock syscall.Conn
+	// ReuseAddress is reuse_address, which asyncio removed: true is always refused with
+	// ErrReuseAddress.
+	ReuseAddress bool
+}
+
+// getaddrinfo's flags (glibc values, as Python's socket.AI_* on Linux).
+const (
+	FlagPassive     = 0x1   // AI_PASSIVE: an empty host is the wildcard address
+	FlagNumericHost = 0x4   // AI_NUMERICHOST: the host must be a numeric address, never a name
+	FlagNumericServ = 0x400 // AI_NUMERICSERV: the port must be a number, never a service name
+)
+
+const knownFlags = FlagPassive | FlagNumericHost | FlagNumericServ
+
+// ErrReuseAddress is returned for Options.ReuseAddress, before any socket exists.
+var ErrReuseAddress = errors.New("udp: Options.ReuseAddress is not supported: SO_REUSEADDR lets " +
+	"processes of other users bind the same UDP address and take a random share of its datagrams; " +
+	"use Options.ReusePort (SO_REUSEPORT), which lets only sockets of the same user share an address")
+
+// ErrResolveOnLoop is returned when a host name would have to be resolved on the loop goroutine,
+// which must never block: call CreateDatagramEndpoint from another goroutine, or give numeric
+// addresses.
+var ErrResolveOnLoop = errors.New("udp: host names are not resolved on the loop goroutine")
+
+func isUnixPath(s string) bool {
+	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") ||
+		strings.HasPrefix(s, "@")
+}
+
+// check refuses bad options and bad combinations, naming the field, before any socket or lookup.
+// It returns the family when the options already fix it (0 when the addresses must tell).
+func (o *Options) check() (family int, err error) {
+	if o.ReuseAddress {
+		return 0, ErrReuseAddress
+	}
+	if o.Sock != nil {
+		var set []string
+		for _, f := range []struct {
+			name string
+			on   bool
+		}{
+			{"LocalAddr", o.LocalAddr != ""}, {"RemoteAddr", o.RemoteAddr != ""}, {"Family", o.Family != 0},
+			{"Proto", o.Proto != 0}, {"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
+			{"AllowBroadcast", o.AllowBroadcast},
+		} {
+			if f.on {
+				set = append(set, f.name)
+			}
+		}
+		if len(set) > 0 {
+			return 0, fmt.Errorf("udp: Options.Sock excludes Options.%s: the socket is already made", strings.Join(set, ", Options."))
+		}
+		return 0, nil
+	}
+	if o.Flags&^knownFlags != 0 {
+		return 0, fmt.Errorf("udp: Options.Flags has unknown bits %#x; known: FlagPassive, FlagNumericHost, FlagNumericServ", o.Flags&^knownFlags)
+	}
+	family = o.Family
+	switch family {
+	case 0:
+		if isUnixPath(o.LocalAddr) || isUnixPath(o.RemoteAddr) {
+			family = syscall.AF_UNIX
+		}
+	case syscall.AF_INET, syscall.AF_INET6, syscall.AF_UNIX:
+	default:
+		return 0, fmt.Errorf("udp: Options.Family %d is not AF_INET, AF_INET6 or AF_UNIX", o.Family)
+	}
+	if family == syscall.AF_UNIX {
+		switch {
+		case o.Proto != 0:
+			return 0, fmt.Errorf("udp: Options.Proto %d with AF_UNIX; want 0", o.Proto)
+		case o.ReusePort:
+			return 0, errors.New("udp: Options.ReusePort is for IP endpoints, not AF_UNIX")
+		case o.AllowBroadcast:
+			return 0, errors.New("udp: Options.AllowBroadcast is for IP endpoints, not AF_UNIX")
+		}
+		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
+			if len(a.path) > sock.MaxPathLen {
+				return 0, fmt.Errorf("udp: Options.%s is %d bytes; a Unix socket path holds at most %d: %w",
+					a.name, len(a.path), sock.MaxPathLen, sock.ErrPathTooLong)
+			}
+			if a.path != "" && !isUnixPath(a.path) && strings.Contains(a.path, ":") && o.Family == 0 {
+				return 0, fmt.Errorf("udp: Options.%s %q mixes a Unix path with an IP address", a.name, a.path)
+			}
+		}
+		return family, nil
+	}
+	for _, a := range []struct{ name, addr string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
+		if isUnixPath(a.addr) {
+			return 0, fmt.Errorf("udp: Options.%s %q is a Unix path but Options.Family is not AF_UNIX", a.name, a.addr)
+		}
+	}
+	if o.Proto != 0 && o.Proto != syscall.IPPROTO_UDP {
+		return 0, fmt.Errorf("udp: Options.Proto %d; want 0 or IPPROTO_UDP (%d)", o.Proto, syscall.IPPROTO_UDP)
+	}
+	if o.LocalAddr == "" && o.RemoteAddr == "" && family == 0 {
+		return 0, errors.New("udp: Options.Family is needed when neither LocalAddr nor RemoteAddr is given")
+	}
+	return family, nil
+}

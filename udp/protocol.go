@@ -1,0 +1,27 @@
+package udp
+
+// Protocol receives a datagram transport's events (asyncio's DatagramProtocol). Every method runs
+// on the loop goroutine. ConnectionMade is called once, first; ConnectionLost once, last.
+type Protocol interface {
+	// ConnectionMade is called when the endpoint is ready, before CreateDatagramEndpoint returns.
+	ConnectionMade(t *Transport)
+	// DatagramReceived is called for each datagram. data is borrowed from the loop's receive
+	// buffers: valid until the method returns; copy what you keep. from is a value.
+	DatagramReceived(data []byte, from Addr)
+	// ErrorReceived is called with an OS error from a send or a receive (an ICMP error on a
+	// connected endpoint, for instance). The transport stays open.
+	ErrorReceived(err error)
+	// ConnectionLost is called once the transport is closed: nil after Close or Abort, the error
+	// otherwise (a recovered panic in a protocol method, for instance).
+	ConnectionLost(err error)
+}
+
+// FlowControl is the optional part of a Protocol that hears about the write queue (asyncio's
+// pause_writing and resume_writing). It is checked once, when the transport is made or the
+// protocol set.
+type FlowControl interface {
+	// PauseWriting: the write queue went above the high-water mark; stop sending for now.
+	PauseWriting()
+	// ResumeWriting: the write queue drained to the low-water mark or below.
+	ResumeWriting()
+}

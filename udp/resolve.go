@@ -1,0 +1,139 @@
+package udp
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"syscall"
+
+	"github.com/aioloop/aioloop/loop"
+)
+
+// endpoint is what the options resolve to: every address a value, the family fixed.
+type endpoint struct {
+	family        int
+	local, remote Addr
+}
+
+func familyOf(a netip.Addr) int {
+	if a.Is4() {
+		return syscall.AF_INET
+	}
+	return syscall.AF_INET6
+}
+
+// resolve turns the options into an endpoint. Names are looked up here, on the caller's goroutine;
+// on the loop goroutine a name is ErrResolveOnLoop.
+func (o *Options) resolve(l *loop.Loop, family int) (endpoint, error) {
+	ep := endpoint{family: family}
+	pick := func(a netip.Addr) int {
+		if family != 0 {
+			return family
+		}
+		return familyOf(a)
+	}
+	if family == syscall.AF_UNIX {
+		ep.local = UnixAddr(o.LocalAddr)
+		if o.RemoteAddr != "" {
+			ep.remote = UnixAddr(o.RemoteAddr)
+		}
+		return ep, nil
+	}
+	var locals, remotes []netip.AddrPort
+	var err error
+	if o.LocalAddr != "" {
+		if locals, err = o.lookup(l, "LocalAddr", o.LocalAddr, family); err != nil {
+			return ep, err
+		}
+	}
+	if o.RemoteAddr != "" {
+		if remotes, err = o.lookup(l, "RemoteAddr", o.RemoteAddr, family); err != nil {
+			return ep, err
+		}
+	}
+	switch {
+	case len(remotes) == 0 && len(locals) == 0:
+		// Family is set (check made sure): an unbound, unconnected socket.
+	case len(remotes) == 0:
+		ep.local = AddrFromAddrPort(locals[0])
+		ep.family = pick(locals[0].Addr())
+	case len(locals) == 0:
+		ep.remote = AddrFromAddrPort(remotes[0])
+		ep.family = pick(remotes[0].Addr())
+	default:
+		// The first remote address that some local address shares a family with, as asyncio
+		// tries the pairs in order.
+		for _, r := range remotes {
+			for _, lo := range locals {
+				if familyOf(r.Addr()) == familyOf(lo.Addr()) {
+					ep.local, ep.remote, ep.family = AddrFromAddrPort(lo), AddrFromAddrPort(r), pick(r.Addr())
+					return ep, nil
+				}
+			}
+		}
+		return ep, fmt.Errorf("udp: Options.LocalAddr %q and Options.RemoteAddr %q have no address family in common",
+			o.LocalAddr, o.RemoteAddr)
+	}
+	return ep, nil
+}
+
+// lookup resolves "host:port" to its candidates for the family (0 for either).
+func (o *Options) lookup(l *loop.Loop, field, hostport string, family int) ([]netip.AddrPort, error) {
+	host, service, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return nil, fmt.Errorf("udp: Options.%s: %w", field, err)
+	}
+	port, err := strconv.ParseUint(service, 10, 16)
+	if err != nil {
+		if o.Flags&FlagNumericServ != 0 {
+			return nil, fmt.Errorf("udp: Options.%s: port %q is not a number (FlagNumericServ)", field, service)
+		}
+		if l.InLoop() {
+			return nil, fmt.Errorf("udp: Options.%s: service %q: %w", field, service, ErrResolveOnLoop)
+		}
+		p, err := net.LookupPort("udp", service)
+		if err != nil {
+			return nil, fmt.Errorf("udp: Options.%s: %w", field, err)
+		}
+		port = uint64(p)
+	}
+	var addrs []netip.Addr
+	switch a, perr := netip.ParseAddr(host); {
+	case host == "" && o.Flags&FlagPassive != 0:
+		addrs = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}
+	case host == "":
+		addrs = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
+	case perr == nil:
+		addrs = []netip.Addr{a}
+	case o.Flags&FlagNumericHost != 0:
+		return nil, fmt.Errorf("udp: Options.%s: host %q is not a numeric address (FlagNumericHost)", field, host)
+	case l.InLoop():
+		return nil, fmt.Errorf("udp: Options.%s: host %q: %w", field, host, ErrResolveOnLoop)
+	default:
+		network := map[int]string{0: "ip", syscall.AF_INET: "ip4", syscall.AF_INET6: "ip6"}[family]
+		if addrs, err = net.DefaultResolver.LookupNetIP(context.Background(), network, host); err != nil {
+			return nil, fmt.Errorf("udp: Options.%s: %w", field, err)
+		}
+	}
+	var out []netip.AddrPort
+	for _, a := range addrs {
+		switch {
+		case family == syscall.AF_INET6 && !a.Is4():
+			// an IPv6 socket takes IPv6 addresses, IPv4-mapped ones included
+		case family == syscall.AF_INET6:
+			continue
+		case a.Is4In6():
+			a = a.Unmap()
+		}
+		if family == syscall.AF_INET && !a.Is4() {
+			continue
+		}
+		out = append(out, netip.AddrPortFrom(a, uint16(port)))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("udp: Options.%s %q has no address of Options.Family %d", field, hostport, family)
+	}
+	return out, nil
+}
