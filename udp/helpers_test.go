@@ -55,7 +55,11 @@ type recorder struct {
 	onResume func(r *recorder)
 }
 
-func (r *recorder) ConnectionMade(t *udp.Transport) { r.t = t; r.made++; r.events = append(r.events, "made") }
+func (r *recorder) ConnectionMade(t *udp.Transport) {
+	r.t = t
+	r.made++
+	r.events = append(r.events, "made")
+}
 func (r *recorder) DatagramReceived(data []byte, from udp.Addr) {
 	r.got = append(r.got, datagram{string(data), from})
 	if r.onData != nil {
