@@ -81,8 +81,8 @@ func TestSendDestinationRules(t *testing.T) {
 	if err := cli.Send([]byte("x")); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Send after Close = %v; want net.ErrClosed", err)
 	}
-	if _, err := cli.SyscallConn(); err != nil {
-		t.Errorf("SyscallConn before ConnectionLost = %v", err)
+	if _, err := cli.SyscallConn(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("SyscallConn after Close = %v", err)
 	}
 }
 

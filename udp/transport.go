@@ -344,18 +344,15 @@ func (t *Transport) abort(err error) {
 	t.lose(err)
 }
 
-// lose stops watching the socket and schedules ConnectionLost; the socket is closed after it, as
-// asyncio's _call_connection_lost does, so ConnectionLost can still look at the transport.
+// lose stops watching the socket, closes it, and schedules ConnectionLost. asyncio closes the
+// socket after connection_lost; closing it first means a loop stopped and closed before that
+// callback runs still leaks no descriptor.
 func (t *Transport) lose(err error) {
 	t.lost = true
 	t.reg.Unregister()
-	t.l.CallSoon(func() {
-		defer func() {
-			sock.Close(t.fd)
-			t.fd = -1
-		}()
-		t.proto.ConnectionLost(err)
-	})
+	sock.Close(t.fd)
+	t.fd = -1
+	t.l.CallSoon(func() { t.proto.ConnectionLost(err) })
 }
 
 // SyscallConn gives raw access to the socket (asyncio's get_extra_info('socket')): Control runs a

@@ -1,0 +1,106 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package udp_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/udp"
+)
+
+// python3 returns the interpreter. A missing one is a failure in CI and a skip elsewhere.
+func python3(t *testing.T) string {
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is missing: CI must install it (.ci/run does)")
+		}
+		t.Skip("skipped: python3 not found; it is the asyncio peer of this test")
+	}
+	return p
+}
+
+// Python's asyncio UDP echo client (the asyncio docs' example) against an aioloop echo server.
+func TestPythonAsyncioClientAgainstOurServer(t *testing.T) {
+	py := python3(t)
+	l := newLoop(t)
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	echo(t, sr)
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, "testdata/asyncio_udp.py", "client", "127.0.0.1",
+		fmt.Sprint(srv.LocalAddr().AddrPort().Port()), "Hello World!")
+	var out []byte
+	var cmdErr error
+	go func() {
+		out, cmdErr = cmd.CombinedOutput()
+		l.CallSoonThreadsafe(l.Stop)
+	}()
+	run(t, l)
+	if cmdErr != nil {
+		t.Fatalf("python client: %v\n%s", cmdErr, out)
+	}
+	want := "Send: Hello World!\nReceived: Hello World!\nClose the socket\nConnection closed\n"
+	if string(out) != want {
+		t.Fatalf("python client printed:\n%s\nwant:\n%s", out, want)
+	}
+	if len(sr.got) != 1 || sr.got[0].data != "Hello World!" {
+		t.Fatalf("server got %+v", sr.got)
+	}
+}
+
+// Python's asyncio UDP echo server (the asyncio docs' example) against an aioloop client.
+func TestOurClientAgainstPythonAsyncioServer(t *testing.T) {
+	py := python3(t)
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	cmd := exec.CommandContext(ctx, py, "testdata/asyncio_udp.py", "server", "127.0.0.1", "0", "3")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() }) // on an early failure: kill and reap it
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
+		t.Fatalf("python server said %q", lines.Text())
+	}
+	f := strings.Fields(lines.Text())
+	addr := f[1] + ":" + f[2]
+	go func() {
+		for lines.Scan() { // drain the server's log
+		}
+	}()
+
+	l := newLoop(t)
+	cli, cr := endpoint(t, l, udp.Options{RemoteAddr: addr})
+	msgs := []string{"Hello World!", strings.Repeat("x", 60000), "bye"}
+	cr.onData = func(r *recorder, _ []byte, _ udp.Addr) {
+		if len(r.got) == len(msgs) {
+			r.t.Close()
+		}
+	}
+	cr.onLost = func(*recorder, error) { l.Stop() }
+	for _, m := range msgs {
+		cli.Send([]byte(m))
+		time.Sleep(time.Millisecond) // keep them apart; UDP on loopback does not reorder anyway
+	}
+	run(t, l)
+	for i, m := range msgs {
+		if i >= len(cr.got) || cr.got[i].data != m || cr.got[i].from.String() != addr {
+			t.Fatalf("reply %d: got %d replies; want %q from %s", i, len(cr.got), m[:min(len(m), 20)], addr)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("python server: %v", err)
+	}
+}
