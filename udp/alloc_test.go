@@ -11,21 +11,6 @@ import (
 	"github.com/aioloop/aioloop/udp"
 )
 
-// echoProto sends every datagram back; pingProto signals each reply. Neither allocates.
-type echoProto struct{ t *udp.Transport }
-
-func (p *echoProto) ConnectionMade(t *udp.Transport)             { p.t = t }
-func (p *echoProto) DatagramReceived(data []byte, from udp.Addr) { p.t.SendTo(data, from) }
-func (p *echoProto) ErrorReceived(error)                         {}
-func (p *echoProto) ConnectionLost(error)                        {}
-
-type pingProto struct {
-	echoProto
-	replies chan struct{}
-}
-
-func (p *pingProto) DatagramReceived([]byte, udp.Addr) { p.replies <- struct{}{} }
-
 // echoPair makes an echo server and a client connected to it on a running loop, and returns a
 // function that does one round trip: send from the loop goroutine, wait for the reply.
 func echoPair(t testing.TB, srvOpts udp.Options, cliOpts func(srv udp.Addr) udp.Options) (trip func(), stop func()) {

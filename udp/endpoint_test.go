@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -199,5 +200,40 @@ func TestResolvesNamesOffTheLoop(t *testing.T) {
 	defer closeAndDrain(l, tr)
 	if tr.LocalAddr().AddrPort().Addr() != netip.MustParseAddr("127.0.0.1") {
 		t.Fatalf("localhost resolved to %v", tr.LocalAddr())
+	}
+}
+
+// A raw descriptor handed over as an *os.File, and SetProtocol switching who hears the events.
+func TestRawFDAndSetProtocol(t *testing.T) {
+	l := newLoop(t)
+	fd, err := syscall.Socket(syscall.AF_INET6, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet6{Addr: [16]byte{15: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "raw udp6")
+	srv, first := endpoint(t, l, udp.Options{Sock: f})
+	f.Close()
+	if !srv.LocalAddr().AddrPort().Addr().Is6() || srv.Protocol() != udp.Protocol(first) {
+		t.Fatalf("LocalAddr %v, Protocol %v", srv.LocalAddr(), srv.Protocol())
+	}
+	second := &recorder{onData: func(*recorder, []byte, udp.Addr) { l.Stop() }}
+	srv.SetProtocol(second)
+	cli, _ := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+	cli.Send([]byte("to whoever listens"))
+	run(t, l)
+	if len(first.got) != 0 || len(second.got) != 1 {
+		t.Fatalf("first got %d, second got %d", len(first.got), len(second.got))
+	}
+	raw, err := srv.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var typ int
+	raw.Control(func(fd uintptr) { typ, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TYPE) })
+	if typ != syscall.SOCK_DGRAM || raw.Read(func(uintptr) bool { return true }) == nil {
+		t.Fatalf("SyscallConn: type %d; Read must be refused", typ)
 	}
 }

@@ -19,7 +19,7 @@ func (p *EchoServerProtocol) DatagramReceived(data []byte, addr udp.Addr) {
 	fmt.Printf("Send %q\n", data)
 	p.transport.SendTo(data, addr)
 }
-func (p *EchoServerProtocol) ErrorReceived(err error) {}
+func (p *EchoServerProtocol) ErrorReceived(err error)  {}
 func (p *EchoServerProtocol) ConnectionLost(err error) {}
 
 // EchoClientProtocol is the asyncio docs' UDP echo client protocol; onLost stands in for the

@@ -125,3 +125,18 @@ func closeAndDrain(l *loop.Loop, tr *udp.Transport) {
 	l.Stop()
 	l.Run(context.Background())
 }
+
+// echoProto sends every datagram back; pingProto signals each reply. Neither allocates.
+type echoProto struct{ t *udp.Transport }
+
+func (p *echoProto) ConnectionMade(t *udp.Transport)             { p.t = t }
+func (p *echoProto) DatagramReceived(data []byte, from udp.Addr) { p.t.SendTo(data, from) }
+func (p *echoProto) ErrorReceived(error)                         {}
+func (p *echoProto) ConnectionLost(error)                        {}
+
+type pingProto struct {
+	echoProto
+	replies chan struct{}
+}
+
+func (p *pingProto) DatagramReceived([]byte, udp.Addr) { p.replies <- struct{}{} }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
@@ -63,6 +64,9 @@ type Transport struct {
 
 	lastRaw  []byte // the last Unix peer's raw path, so that a steady peer costs no allocation
 	lastPeer Addr
+
+	backoff time.Duration // see OnWritable: the wait before retrying a full Unix peer
+	resting bool          // write interest dropped until the backoff timer
 }
 
 // Protocol returns the protocol (asyncio's get_protocol).
@@ -175,16 +179,33 @@ func (t *Transport) enqueue(data []byte, to *sock.Sockaddr) {
 	t.maybePause()
 }
 
-// setInterest watches for reading unless closing, and for writing while the queue holds data.
+// setInterest watches for reading unless closing, and for writing while the queue holds data
+// (unless resting: see OnWritable).
 func (t *Transport) setInterest() {
+	if t.lost {
+		return
+	}
 	var in loop.Interest
 	if !t.closing {
 		in |= loop.Readable
 	}
-	if t.head < len(t.queue) {
+	if t.head < len(t.queue) && !t.resting {
 		in |= loop.Writable
 	}
 	t.reg.SetInterest(in)
+}
+
+// rest stops watching writability for the backoff time, then tries again.
+func (t *Transport) rest() {
+	t.backoff = min(max(2*t.backoff, time.Millisecond), 64*time.Millisecond)
+	t.resting = true
+	t.setInterest()
+	t.l.CallLater(t.backoff, func() {
+		t.resting = false
+		if !t.lost {
+			t.OnWritable()
+		}
+	})
 }
 
 func (t *Transport) maybePause() {
@@ -274,12 +295,24 @@ func (t *Transport) peer(from *sock.Sockaddr) Addr {
 }
 
 // OnWritable drains the queue with sendmmsg; loop.Handler. Not for users.
+//
+// An unconnected Unix datagram socket whose peer's queue is full gets EAGAIN while epoll keeps
+// calling it writable: Linux wakes only connected senders when a peer drains (unix_dgram_poll).
+// Such a transport rests instead of spinning: it stops watching writability and retries after
+// 1 ms, doubling to 64 ms while the peer stays full.
 func (t *Transport) OnWritable() {
 	for t.head < len(t.queue) {
 		n, err := t.send.Send(t.fd, t.queue[t.head:])
 		t.pop(n)
+		if n > 0 {
+			t.backoff = 0
+		}
 		if err != nil {
 			if sock.Temporary(err) {
+				if n == 0 && t.family == syscall.AF_UNIX && !t.remote.IsValid() {
+					t.rest()
+					return
+				}
 				break
 			}
 			t.pop(1) // that datagram cannot go: report it and carry on with the rest
