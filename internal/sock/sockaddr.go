@@ -135,8 +135,5 @@ func (s *Sockaddr) Path() (path []byte, ok bool) {
 	return p, true
 }
 
-// reset prepares the Sockaddr to receive an address.
-func (s *Sockaddr) reset() { s.n = uint32(unsafe.Sizeof(s.raw)) }
-
 // ptr is the address for a syscall.
 func (s *Sockaddr) ptr() unsafe.Pointer { return unsafe.Pointer(&s.raw) }
