@@ -1,7 +1,5 @@
 //go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
 
-// Package testfd makes the raw file descriptors that aioloop's tests poll: real kernel objects,
-// closed when the test ends, so that the leak check at the end of each suite stays meaningful.
 package testfd
 
 import (
