@@ -85,6 +85,9 @@ func FromUnix(sa unix.Sockaddr) (ap netip.AddrPort, path string, ok bool) {
 		}
 		return netip.AddrPortFrom(a, uint16(sa.Port)), "", true
 	case *unix.SockaddrUnix:
+		if sa.Name == "@" { // x/sys's rendering of an unnamed socket
+			return netip.AddrPort{}, "", true
+		}
 		return netip.AddrPort{}, sa.Name, true
 	}
 	return netip.AddrPort{}, "", false

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"syscall"
+	"time"
 )
 
 // ErrUnsupported: no socket layer for this operating system yet (Windows arrives with IOCP).
@@ -58,3 +59,24 @@ type RecvBatch struct{}
 
 // SendBatch stands in for the Unix implementation.
 type SendBatch struct{}
+
+// Credentials are a Unix socket peer's ids.
+type Credentials struct {
+	PID      int
+	UID, GID uint32
+}
+
+// Writer stands in for the Unix implementation.
+type Writer struct{}
+
+func NewWriter(int) *Writer                       { return &Writer{} }
+func (*Writer) Writev(int, [][]byte) (int, error) { return 0, ErrUnsupported }
+func Read(int, []byte) (int, error)               { return 0, ErrUnsupported }
+func Write(int, []byte) (int, error)              { return 0, ErrUnsupported }
+func Accept(int) (int, error)                     { return -1, ErrUnsupported }
+func Listen(int, int) error                       { return ErrUnsupported }
+func ShutdownWrite(int) error                     { return ErrUnsupported }
+func WaitConnected(int, time.Duration) error      { return ErrUnsupported }
+func InProgress(error) bool                       { return false }
+func PeerCredentials(int) (Credentials, error)    { return Credentials{}, ErrUnsupported }
+func Errno(error) syscall.Errno                   { return 0 }

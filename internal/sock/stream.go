@@ -1,0 +1,69 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package sock
+
+import (
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Listen marks fd as accepting connections.
+func Listen(fd, backlog int) error { return os.NewSyscallError("listen", unix.Listen(fd, backlog)) }
+
+// ShutdownWrite half-closes fd: the peer reads EOF, and fd can still read.
+func ShutdownWrite(fd int) error {
+	return os.NewSyscallError("shutdown", unix.Shutdown(fd, unix.SHUT_WR))
+}
+
+// WaitConnected waits up to timeout for a non-blocking connect to finish and returns its outcome
+// (SO_ERROR). It blocks the caller: never on the loop goroutine.
+func WaitConnected(fd int, timeout time.Duration) error {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	for {
+		n, err := unix.Poll(fds, int(timeout/time.Millisecond))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		if n == 0 {
+			return os.NewSyscallError("connect", unix.ETIMEDOUT)
+		}
+		break
+	}
+	e, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return os.NewSyscallError("getsockopt SO_ERROR", err)
+	}
+	if e != 0 {
+		return os.NewSyscallError("connect", unix.Errno(e))
+	}
+	return nil
+}
+
+// InProgress reports whether a connect error means "finishing in the background" (EINPROGRESS, or
+// EAGAIN from a Unix listener whose backlog is full).
+func InProgress(err error) bool {
+	e := Errno(err)
+	return e == unix.EINPROGRESS || e == unix.EAGAIN || e == unix.EALREADY
+}
+
+// Credentials are a Unix socket peer's process, user and group ids at connect time. PID is 0 where
+// the system does not say.
+type Credentials struct {
+	PID      int
+	UID, GID uint32
+}
+
+// Writer writes several buffers with one writev(2), reusing its iovec array.
+type Writer struct{ sys writerSys }
+
+// NewWriter makes room for n buffers per call.
+func NewWriter(n int) *Writer {
+	w := &Writer{}
+	w.sys.init(n)
+	return w
+}

@@ -1,0 +1,137 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package unixstream_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/loop"
+	"github.com/aioloop/aioloop/unixstream"
+)
+
+const guard = 60 * time.Second
+
+func newLoop(t testing.TB) *loop.Loop {
+	t.Helper()
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func run(t testing.TB, l *loop.Loop) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if err := l.Run(ctx); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func sockPath(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }
+
+// conn is a Protocol that records what happens, copying borrowed data, and calls hooks.
+type conn struct {
+	t        *unixstream.Transport
+	data     []byte
+	eofs     int
+	keepOpen bool
+	lost     []error
+	events   []string
+	onMade   func(c *conn)
+	onData   func(c *conn, b []byte)
+	onEOF    func(c *conn)
+	onLost   func(c *conn, err error)
+	onPause  func(c *conn)
+	onResume func(c *conn)
+}
+
+func (c *conn) ConnectionMade(t *unixstream.Transport) {
+	c.t = t
+	c.events = append(c.events, "made")
+	if c.onMade != nil {
+		c.onMade(c)
+	}
+}
+func (c *conn) DataReceived(b []byte) {
+	c.data = append(c.data, b...)
+	if c.onData != nil {
+		c.onData(c, b)
+	}
+}
+func (c *conn) EOFReceived() bool {
+	c.eofs++
+	c.events = append(c.events, "eof")
+	if c.onEOF != nil {
+		c.onEOF(c)
+	}
+	return c.keepOpen
+}
+func (c *conn) ConnectionLost(err error) {
+	c.lost = append(c.lost, err)
+	c.events = append(c.events, "lost")
+	if c.onLost != nil {
+		c.onLost(c, err)
+	}
+}
+
+// flowConn adds FlowControl.
+type flowConn struct{ *conn }
+
+func (f flowConn) PauseWriting() {
+	f.events = append(f.events, "pause")
+	if f.onPause != nil {
+		f.onPause(f.conn)
+	}
+}
+func (f flowConn) ResumeWriting() {
+	f.events = append(f.events, "resume")
+	if f.onResume != nil {
+		f.onResume(f.conn)
+	}
+}
+
+// server starts a server whose connections are made by mk, closed when the test ends.
+func server(t testing.TB, l *loop.Loop, path string, mk func() unixstream.BaseProtocol) *unixstream.Server {
+	t.Helper()
+	s, err := unixstream.CreateUnixServer(l, mk, path, unixstream.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drain(l, func() { s.Close(); s.AbortClients() }) })
+	return s
+}
+
+// client connects with c, aborted when the test ends.
+func client(t testing.TB, l *loop.Loop, path string, c unixstream.BaseProtocol) *unixstream.Transport {
+	t.Helper()
+	tr, p, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != c {
+		t.Fatalf("protocol %v", p)
+	}
+	t.Cleanup(func() { drain(l, tr.Abort) })
+	return tr
+}
+
+// drain runs fn and one loop iteration, so that the ConnectionLost callbacks it schedules run.
+func drain(l *loop.Loop, fn func()) {
+	if l.IsClosed() {
+		return
+	}
+	fn()
+	l.Stop()
+	l.Run(context.Background())
+}
+
+// echoer writes back what it reads.
+func echoer() unixstream.BaseProtocol {
+	return &conn{onData: func(c *conn, b []byte) { c.t.Write(b); c.data = c.data[:0] }}
+}

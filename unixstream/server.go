@@ -1,0 +1,320 @@
+package unixstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/aioloop/aioloop/internal/sock"
+	"github.com/aioloop/aioloop/loop"
+)
+
+var noAddr netip.AddrPort
+
+// ServerOptions are CreateUnixServer's keyword arguments. The zero value is asyncio's defaults.
+type ServerOptions struct {
+	// Backlog is backlog: the listen queue's length. Default 100.
+	Backlog int
+	// Sock is sock: an existing listening Unix stream socket, used instead of a path. The server
+	// works on its own duplicate; the caller's object is the caller's to close.
+	Sock syscall.Conn
+	// DeferServing is start_serving=False: the server accepts nothing until StartServing.
+	DeferServing bool
+	// KeepSocketFile is cleanup_socket=False: Close leaves the socket file.
+	KeepSocketFile bool
+	// Mode, when not zero, is given to the socket file after bind (chmod), so that only those
+	// allowed may connect; beyond asyncio. Filesystem paths only.
+	Mode fs.FileMode
+}
+
+// Errors of CreateUnixServer.
+var (
+	// ErrPathInUse: something other than a stale socket is at the path; it is left untouched.
+	ErrPathInUse = errors.New("unixstream: the path is in use")
+)
+
+const (
+	acceptBudget = 32                     // connections accepted per readiness event
+	acceptRetry  = 100 * time.Millisecond // pause after EMFILE/ENFILE before accepting again
+)
+
+// Server is a listening Unix socket and the connections it accepted (asyncio's Server).
+type Server struct {
+	l        *loop.Loop
+	factory  func() BaseProtocol
+	fd       int
+	reg      loop.Registration
+	path     string
+	file     os.FileInfo // the socket file this server bound, for the clean-up check
+	clients  map[*Transport]struct{}
+	serving  atomic.Bool
+	closed   bool
+	resting  bool // accepting paused after EMFILE/ENFILE
+	done     chan struct{}
+	doneOnce sync.Once
+}
+
+// CreateUnixServer listens on the Unix socket at path (a filesystem path, or "@name" on Linux), or
+// on opts.Sock, and serves each connection with a protocol from factory (asyncio's
+// create_unix_server). A socket file left at path by a server that is gone is replaced; anything
+// else there is ErrPathInUse and is not touched. Any goroutine.
+func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, opts ServerOptions) (*Server, error) {
+	switch {
+	case l == nil:
+		return nil, errors.New("unixstream: nil loop")
+	case factory == nil:
+		return nil, errors.New("unixstream: nil protocol factory")
+	case path != "" && opts.Sock != nil:
+		return nil, errors.New("unixstream: path and ServerOptions.Sock are mutually exclusive")
+	case path == "" && opts.Sock == nil:
+		return nil, errors.New("unixstream: a path or ServerOptions.Sock is required")
+	case opts.Backlog < 0:
+		return nil, fmt.Errorf("unixstream: ServerOptions.Backlog is %d; want >= 0", opts.Backlog)
+	case opts.Mode != 0 && (opts.Sock != nil || isAbstract(path)):
+		return nil, errors.New("unixstream: ServerOptions.Mode needs a filesystem path")
+	case opts.Mode&^fs.ModePerm != 0:
+		return nil, fmt.Errorf("unixstream: ServerOptions.Mode %v has bits beyond the permissions", opts.Mode)
+	}
+	if err := checkPath("path", path); err != nil {
+		return nil, err
+	}
+	s := &Server{l: l, factory: factory, fd: -1, clients: make(map[*Transport]struct{}), done: make(chan struct{})}
+	var err error
+	if opts.Sock != nil {
+		if s.fd, err = adoptStream(opts.Sock, "ServerOptions.Sock"); err == nil {
+			_, s.path, err = sock.LocalAddr(s.fd)
+		}
+	} else {
+		err = s.listen(path, opts)
+	}
+	if err == nil && !opts.KeepSocketFile && s.path != "" && !isAbstract(s.path) {
+		s.file, _ = os.Lstat(s.path)
+	}
+	if err == nil && !opts.DeferServing {
+		if derr := l.Do(func() { err = s.startServing() }); derr != nil {
+			err = derr
+		}
+	}
+	if err != nil {
+		if s.fd >= 0 {
+			sock.Close(s.fd)
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func isAbstract(path string) bool { return path != "" && (path[0] == '@' || path[0] == 0) }
+
+// listen clears a stale socket file, then binds and listens.
+func (s *Server) listen(path string, opts ServerOptions) error {
+	if !isAbstract(path) {
+		if err := removeStale(path); err != nil {
+			return err
+		}
+	}
+	fd, err := sock.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	s.fd, s.path = fd, path
+	if err := sock.Bind(fd, syscall.AF_UNIX, noAddr, path); err != nil {
+		return fmt.Errorf("unixstream: bind %s: %w", path, err)
+	}
+	if opts.Mode != 0 {
+		if err := os.Chmod(path, opts.Mode); err != nil {
+			return fmt.Errorf("unixstream: ServerOptions.Mode: %w", err)
+		}
+	}
+	backlog := opts.Backlog
+	if backlog == 0 {
+		backlog = 100
+	}
+	if err := sock.Listen(fd, backlog); err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	return nil
+}
+
+// removeStale removes a socket file at path that nobody listens on. A live socket is EADDRINUSE;
+// any other file is ErrPathInUse; both are left alone.
+func removeStale(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	if fi.Mode()&fs.ModeSocket == 0 {
+		return fmt.Errorf("unixstream: %q is a %v, not a socket; it is left as it is: %w", path, fi.Mode().Type(), ErrPathInUse)
+	}
+	probe, err := sock.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	err = sock.Connect(probe, syscall.AF_UNIX, noAddr, path)
+	sock.Close(probe)
+	if sock.Errno(err) != syscall.ECONNREFUSED {
+		return fmt.Errorf("unixstream: a server is listening on %q: %w: %w", path, ErrPathInUse, syscall.EADDRINUSE)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("unixstream: remove stale socket: %w", err)
+	}
+	return nil
+}
+
+// startServing registers the listener; loop goroutine.
+func (s *Server) startServing() error {
+	if s.closed {
+		return errClosed
+	}
+	if s.serving.Load() {
+		return nil
+	}
+	reg, err := s.l.Register(s.fd, (*acceptor)(s), loop.Readable)
+	if err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	s.reg = reg
+	s.serving.Store(true)
+	return nil
+}
+
+// StartServing starts accepting, after ServerOptions.DeferServing (start_serving). Any goroutine.
+func (s *Server) StartServing() error {
+	var err error
+	if derr := s.l.Do(func() { err = s.startServing() }); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// IsServing reports whether the server accepts connections (is_serving). Any goroutine.
+func (s *Server) IsServing() bool { return s.serving.Load() }
+
+// Addrs returns the path the server listens on ("@name" for an abstract name).
+func (s *Server) Addrs() []string { return []string{s.path} }
+
+// Close stops listening and closes the listening socket; the connections stay open (close). The
+// socket file is removed unless KeepSocketFile, and only if the inode at the path is still the one
+// this server bound. Any goroutine.
+func (s *Server) Close() {
+	s.l.Do(func() {
+		if s.closed {
+			return
+		}
+		s.closed = true
+		if s.serving.Swap(false) {
+			s.reg.Unregister()
+		}
+		sock.Close(s.fd)
+		s.fd = -1
+		if s.file != nil {
+			if cur, err := os.Lstat(s.path); err == nil && os.SameFile(cur, s.file) {
+				os.Remove(s.path)
+			}
+		}
+		s.checkDone()
+	})
+}
+
+// CloseClients closes every connection the server accepted (close_clients). Any goroutine.
+func (s *Server) CloseClients() {
+	s.l.Do(func() {
+		for t := range s.clients {
+			t.Close()
+		}
+	})
+}
+
+// AbortClients aborts every connection the server accepted (abort_clients). Any goroutine.
+func (s *Server) AbortClients() {
+	s.l.Do(func() {
+		for t := range s.clients {
+			t.Abort()
+		}
+	})
+}
+
+// WaitClosed waits until the server is closed and every connection it accepted is gone
+// (wait_closed), or ctx is done. Any goroutine but the loop's, which it would block.
+func (s *Server) WaitClosed(ctx context.Context) error {
+	if s.l.InLoop() {
+		return errors.New("unixstream: WaitClosed on the loop goroutine would block the loop")
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (s *Server) detach(t *Transport) {
+	delete(s.clients, t)
+	s.checkDone()
+}
+
+func (s *Server) checkDone() {
+	if s.closed && len(s.clients) == 0 {
+		s.doneOnce.Do(func() { close(s.done) })
+	}
+}
+
+// acceptor is the Server as the listener's loop.Handler.
+type acceptor Server
+
+func (a *acceptor) OnWritable() {}
+
+// OnReadable accepts up to acceptBudget connections. When the process or the system is out of
+// descriptors it does not spin: it reports, stops accepting for acceptRetry, then tries again.
+func (a *acceptor) OnReadable() {
+	s := (*Server)(a)
+	for range acceptBudget {
+		if s.closed || s.resting {
+			return
+		}
+		fd, err := sock.Accept(s.fd)
+		if err != nil {
+			switch sock.Errno(err) {
+			case syscall.EAGAIN:
+				return
+			case syscall.ECONNABORTED, syscall.EINTR:
+				continue
+			case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
+				s.l.CallExceptionHandler(loop.Exception{
+					Message: fmt.Sprintf("unixstream: out of resources accepting on %q; pausing accept for %v", s.path, acceptRetry),
+					Err:     err, Transport: s,
+				})
+				s.resting = true
+				s.reg.SetInterest(0)
+				s.l.CallLater(acceptRetry, func() {
+					s.resting = false
+					if !s.closed {
+						s.reg.SetInterest(loop.Readable)
+					}
+				})
+				return
+			default:
+				s.l.CallExceptionHandler(loop.Exception{Message: "unixstream: accept failed on " + s.path, Err: err, Transport: s})
+				return
+			}
+		}
+		t := newTransport(s.l, fd)
+		t.server = s
+		if _, err := t.start(s.factory); err != nil {
+			sock.Close(fd)
+			s.l.CallExceptionHandler(loop.Exception{Message: "unixstream: accepted connection failed to start", Err: err, Transport: s})
+			continue
+		}
+		s.clients[t] = struct{}{}
+	}
+}

@@ -1,0 +1,492 @@
+package unixstream
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+
+	"github.com/aioloop/aioloop/internal/sock"
+	"github.com/aioloop/aioloop/loop"
+)
+
+const (
+	defaultHigh = 64 * 1024
+	defaultLow  = 16 * 1024
+	readSize    = 64 * 1024 // the loop's shared read buffer
+	readBudget  = 4         // reads per readiness event
+	iovecs      = 64        // buffers per writev
+)
+
+var (
+	errClosed = fmt.Errorf("unixstream: transport is closing: %w", net.ErrClosed)
+	// ErrEOFWritten: Write after WriteEOF.
+	ErrEOFWritten = errors.New("unixstream: write after WriteEOF")
+)
+
+// loopState is what every stream transport of one loop shares; one of them runs at a time.
+type loopState struct {
+	rbuf []byte
+	w    *sock.Writer
+}
+
+type loopStateKey struct{}
+
+func stateOf(l *loop.Loop) *loopState {
+	return l.Local(loopStateKey{}, func() any {
+		return &loopState{rbuf: make([]byte, readSize), w: sock.NewWriter(iovecs)}
+	}).(*loopState)
+}
+
+// Transport is a Unix stream connection (asyncio's Transport). Its methods are loop-only.
+type Transport struct {
+	l        *loop.Loop
+	fd       int
+	reg      loop.Registration
+	st       *loopState
+	proto    BaseProtocol
+	data     Protocol         // set for a Protocol
+	buffered BufferedProtocol // set for a BufferedProtocol
+	flow     FlowControl
+	server   *Server // the server that accepted it, if any
+
+	local, remote string
+
+	out       []byte // what the kernel did not take yet: out[head:]
+	head      int
+	high, low int
+	paused    bool // PauseWriting called, ResumeWriting not yet
+	reading   bool // not paused by PauseReading
+	eof       bool // EOF received and the connection kept half-open
+	eofAsked  bool // WriteEOF called
+	eofSent   bool // and the write side shut down
+	closing   bool
+	lost      bool
+}
+
+func newTransport(l *loop.Loop, fd int) *Transport {
+	return &Transport{l: l, fd: fd, high: defaultHigh, low: defaultLow, reading: true}
+}
+
+// start registers the socket, makes the protocol and calls ConnectionMade; loop goroutine. On
+// error the caller closes the socket.
+func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err error) {
+	t.st = stateOf(t.l)
+	_, t.local, _ = sock.LocalAddr(t.fd)
+	if _, path, ok := sock.PeerAddr(t.fd); ok {
+		t.remote = path
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			t.reg.Unregister()
+			err = fmt.Errorf("unixstream: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v})
+		}
+	}()
+	p = factory()
+	if p == nil {
+		return nil, errors.New("unixstream: protocol factory returned nil")
+	}
+	if err := t.SetProtocol(p); err != nil {
+		return nil, err
+	}
+	if t.reg, err = t.l.Register(t.fd, t, loop.Readable); err != nil {
+		return nil, fmt.Errorf("unixstream: %w", err)
+	}
+	p.ConnectionMade(t)
+	return p, nil
+}
+
+// Protocol returns the protocol (asyncio's get_protocol).
+func (t *Transport) Protocol() BaseProtocol { return t.proto }
+
+// SetProtocol switches the protocol (asyncio's set_protocol). It must implement Protocol or
+// BufferedProtocol.
+func (t *Transport) SetProtocol(p BaseProtocol) error {
+	data, isData := p.(Protocol)
+	buffered, isBuffered := p.(BufferedProtocol)
+	if !isData && !isBuffered {
+		return fmt.Errorf("unixstream: protocol %T implements neither DataReceived nor GetBuffer and BufferUpdated", p)
+	}
+	t.proto, t.data, t.buffered = p, nil, nil
+	if isBuffered {
+		t.buffered = buffered // asyncio prefers the buffered interface when both are there
+	} else {
+		t.data = data
+	}
+	t.flow, _ = p.(FlowControl)
+	return nil
+}
+
+// LocalAddr is the socket's path ("" when unnamed, "@name" when abstract).
+func (t *Transport) LocalAddr() string { return t.local }
+
+// RemoteAddr is the peer's path ("" when unnamed, as a client that did not bind is).
+func (t *Transport) RemoteAddr() string { return t.remote }
+
+// PeerCredentials returns the peer process's ids as of connect time (SO_PEERCRED on Linux,
+// LOCAL_PEERCRED on darwin and freebsd; beyond asyncio), so a server can decide who may talk to it.
+func (t *Transport) PeerCredentials() (Credentials, error) {
+	if t.fd < 0 {
+		return Credentials{}, errClosed
+	}
+	return sock.PeerCredentials(t.fd)
+}
+
+// Credentials are a peer's process, user and group ids (PID is 0 where the system does not say).
+type Credentials = sock.Credentials
+
+// IsClosing reports whether Close or Abort was called or the connection was lost (is_closing).
+func (t *Transport) IsClosing() bool { return t.closing }
+
+// IsReading reports whether the transport reads: not paused and not closing (is_reading).
+func (t *Transport) IsReading() bool { return t.reading && !t.closing }
+
+// PauseReading stops reading until ResumeReading (pause_reading). Idempotent.
+func (t *Transport) PauseReading() {
+	if t.closing || !t.reading {
+		return
+	}
+	t.reading = false
+	t.setInterest()
+}
+
+// ResumeReading reads again after PauseReading (resume_reading). Idempotent.
+func (t *Transport) ResumeReading() {
+	if t.closing || t.reading {
+		return
+	}
+	t.reading = true
+	t.setInterest()
+}
+
+// setInterest watches for reading while reading is wanted, and for writing while data waits.
+func (t *Transport) setInterest() {
+	if t.lost {
+		return
+	}
+	var in loop.Interest
+	if t.reading && !t.closing && !t.eof {
+		in |= loop.Readable
+	}
+	if t.head < len(t.out) {
+		in |= loop.Writable
+	}
+	t.reg.SetInterest(in)
+}
+
+// WriteBufferSize returns the bytes waiting to be written (get_write_buffer_size).
+func (t *Transport) WriteBufferSize() int { return len(t.out) - t.head }
+
+// WriteBufferLimits returns the low- and high-water marks (get_write_buffer_limits).
+func (t *Transport) WriteBufferLimits() (low, high int) { return t.low, t.high }
+
+// SetWriteBufferLimits sets the water marks (set_write_buffer_limits). A negative value is
+// asyncio's None: both negative give 64 KiB and 16 KiB; one negative is derived from the other
+// (high = 4×low, low = high/4). high >= low >= 0 is required. The buffer is checked against the new
+// high mark at once.
+func (t *Transport) SetWriteBufferLimits(high, low int) error {
+	switch {
+	case high < 0 && low < 0:
+		high, low = defaultHigh, defaultLow
+	case high < 0:
+		high = 4 * low
+	case low < 0:
+		low = high / 4
+	}
+	if high < low {
+		return fmt.Errorf("unixstream: SetWriteBufferLimits: high (%d) must be >= low (%d) >= 0", high, low)
+	}
+	t.high, t.low = high, low
+	t.maybePause()
+	return nil
+}
+
+func (t *Transport) maybePause() {
+	if !t.paused && t.WriteBufferSize() > t.high {
+		t.paused = true
+		if t.flow != nil {
+			t.callFlow(t.flow.PauseWriting, "PauseWriting")
+		}
+	}
+}
+
+func (t *Transport) maybeResume() {
+	if t.paused && t.WriteBufferSize() <= t.low {
+		t.paused = false
+		if t.flow != nil {
+			t.callFlow(t.flow.ResumeWriting, "ResumeWriting")
+		}
+	}
+}
+
+// callFlow calls PauseWriting or ResumeWriting; a panic there is reported, as asyncio reports an
+// exception from pause_writing, and does not unwind into the writer.
+func (t *Transport) callFlow(fn func(), name string) {
+	defer func() {
+		if v := recover(); v != nil {
+			t.l.CallExceptionHandler(loop.Exception{
+				Message: "unixstream: protocol." + name + "() failed", Err: &loop.PanicError{Value: v},
+				Panic: v, Transport: t, Protocol: t.proto,
+			})
+		}
+	}()
+	fn()
+}
+
+// Write writes b (asyncio's write): at once as far as the kernel takes it, the rest copied into the
+// buffer. b is not kept. A connection error ends the connection with ConnectionLost(err), and Write
+// returns nil, as asyncio's does; it returns an error after Close (matching net.ErrClosed) or after
+// WriteEOF.
+func (t *Transport) Write(b []byte) error {
+	if err := t.writable(); err != nil || len(b) == 0 {
+		return err
+	}
+	if t.head == len(t.out) {
+		n, err := sock.Write(t.fd, b)
+		if err != nil && !sock.Temporary(err) {
+			t.fatal(err)
+			return nil
+		}
+		b = b[n:]
+	}
+	t.buffer(b)
+	return nil
+}
+
+// Writev writes the buffers in order (asyncio's writelines), with one writev when nothing is
+// waiting. The buffers are not kept.
+func (t *Transport) Writev(bufs [][]byte) error {
+	if err := t.writable(); err != nil {
+		return err
+	}
+	if t.head == len(t.out) {
+		n, err := t.st.w.Writev(t.fd, bufs)
+		if err != nil && !sock.Temporary(err) {
+			t.fatal(err)
+			return nil
+		}
+		for len(bufs) > 0 && n >= len(bufs[0]) {
+			n -= len(bufs[0])
+			bufs = bufs[1:]
+		}
+		if len(bufs) > 0 {
+			t.buffer(bufs[0][n:])
+			bufs = bufs[1:]
+		}
+	}
+	for _, b := range bufs {
+		t.buffer(b)
+	}
+	return nil
+}
+
+func (t *Transport) writable() error {
+	switch {
+	case t.closing:
+		return errClosed
+	case t.eofAsked:
+		return ErrEOFWritten
+	}
+	return nil
+}
+
+// buffer keeps what the kernel did not take and watches for writability.
+func (t *Transport) buffer(b []byte) {
+	if len(b) == 0 || t.lost {
+		return
+	}
+	wasEmpty := t.head == len(t.out)
+	if t.head > 0 && t.head >= len(t.out)/2 { // reclaim the written front before growing
+		t.out = t.out[:copy(t.out, t.out[t.head:])]
+		t.head = 0
+	}
+	t.out = append(t.out, b...)
+	if wasEmpty {
+		t.setInterest()
+	}
+	t.maybePause()
+}
+
+// WriteEOF closes the writing side once the buffer is written (write_eof); the peer reads EOF and
+// the transport can still read.
+func (t *Transport) WriteEOF() error {
+	if t.closing {
+		return errClosed
+	}
+	if t.eofAsked {
+		return nil
+	}
+	t.eofAsked = true
+	if t.head == len(t.out) {
+		t.shutdownWrite()
+	}
+	return nil
+}
+
+// CanWriteEOF reports true: Unix stream sockets can half-close (can_write_eof).
+func (t *Transport) CanWriteEOF() bool { return true }
+
+// OnReadable reads and delivers data; loop.Handler. Not for users.
+func (t *Transport) OnReadable() {
+	for range readBudget {
+		if t.closing || !t.reading || t.eof {
+			return
+		}
+		buf := t.st.rbuf
+		if t.buffered != nil {
+			if buf = t.buffered.GetBuffer(-1); len(buf) == 0 {
+				t.fatal(errors.New("unixstream: GetBuffer returned an empty buffer"))
+				return
+			}
+		}
+		n, err := sock.Read(t.fd, buf)
+		switch {
+		case err != nil && sock.Temporary(err):
+			return
+		case err != nil:
+			t.fatal(err)
+			return
+		case n == 0:
+			t.onEOF()
+			return
+		}
+		if t.buffered != nil {
+			t.buffered.BufferUpdated(n)
+		} else {
+			t.data.DataReceived(buf[:n])
+		}
+		if n < len(buf) {
+			return // drained for now
+		}
+	}
+}
+
+// onEOF asks the protocol whether to stay half-open (asyncio's _read_ready__on_eof).
+func (t *Transport) onEOF() {
+	if t.proto.EOFReceived() {
+		t.eof = true
+		t.setInterest()
+		return
+	}
+	t.Close()
+}
+
+// OnWritable writes the buffer; loop.Handler. Not for users.
+func (t *Transport) OnWritable() {
+	if t.head < len(t.out) {
+		n, err := sock.Write(t.fd, t.out[t.head:])
+		if err != nil && !sock.Temporary(err) {
+			t.fatal(err)
+			return
+		}
+		t.head += n
+	}
+	if t.head == len(t.out) {
+		t.out, t.head = t.out[:0], 0
+		t.setInterest()
+	}
+	t.maybeResume() // the protocol may write more here
+	if t.lost || t.head < len(t.out) {
+		return
+	}
+	switch {
+	case t.closing:
+		t.lose(nil)
+	case t.eofAsked:
+		t.shutdownWrite()
+	}
+}
+
+// shutdownWrite sends the EOF that WriteEOF asked for, once.
+func (t *Transport) shutdownWrite() {
+	if t.eofSent {
+		return
+	}
+	t.eofSent = true
+	if err := sock.ShutdownWrite(t.fd); err != nil {
+		t.fatal(err)
+	}
+}
+
+// OnPanic closes the connection after a panic in a protocol method (asyncio's _fatal_error):
+// loop.PanicHandler. Not for users.
+func (t *Transport) OnPanic(err error) { t.abort(err) }
+
+// fatal ends the connection with err. Errors a peer causes (reset, EPIPE) are expected and go only
+// to ConnectionLost; anything else is reported to the exception handler too, as asyncio logs it.
+func (t *Transport) fatal(err error) {
+	switch sock.Errno(err) {
+	case syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED, syscall.ENOTCONN, syscall.ETIMEDOUT:
+	default:
+		t.l.CallExceptionHandler(loop.Exception{
+			Message: "unixstream: fatal error on transport", Err: err, Transport: t, Protocol: t.proto,
+		})
+	}
+	t.abort(err)
+}
+
+// Close stops reading, writes what is buffered, then closes and calls ConnectionLost(nil) (close).
+func (t *Transport) Close() {
+	if t.closing {
+		return
+	}
+	t.closing = true
+	if t.head == len(t.out) {
+		t.lose(nil)
+		return
+	}
+	t.setInterest()
+}
+
+// Abort closes at once: the buffer is dropped, then ConnectionLost(nil) (abort).
+func (t *Transport) Abort() { t.abort(nil) }
+
+func (t *Transport) abort(err error) {
+	t.closing = true
+	if t.lost {
+		return
+	}
+	t.out, t.head = nil, 0
+	t.lose(err)
+}
+
+// lose stops watching the socket, closes it and schedules ConnectionLost (before the callback,
+// unlike asyncio, so that a loop closed before it runs leaks no descriptor).
+func (t *Transport) lose(err error) {
+	t.lost, t.closing = true, true
+	t.reg.Unregister()
+	sock.Close(t.fd)
+	t.fd = -1
+	t.l.CallSoon(func() {
+		defer func() {
+			if t.server != nil {
+				t.server.detach(t)
+			}
+		}()
+		t.proto.ConnectionLost(err)
+	})
+}
+
+// SyscallConn gives raw access to the socket (get_extra_info('socket')): Control runs a function
+// with the descriptor; Read and Write are refused, since the loop owns readiness. Loop-only.
+func (t *Transport) SyscallConn() (syscall.RawConn, error) {
+	if t.fd < 0 {
+		return nil, errClosed
+	}
+	return rawConn{t}, nil
+}
+
+type rawConn struct{ t *Transport }
+
+func (c rawConn) Control(f func(fd uintptr)) error {
+	if c.t.fd < 0 {
+		return errClosed
+	}
+	f(uintptr(c.t.fd))
+	return nil
+}
+
+var errRawIO = errors.New("unixstream: RawConn Read and Write are not supported: the loop owns the socket's readiness")
+
+func (rawConn) Read(func(fd uintptr) bool) error  { return errRawIO }
+func (rawConn) Write(func(fd uintptr) bool) error { return errRawIO }
