@@ -69,8 +69,10 @@ type Loop struct {
 	locals map[any]any // Local
 
 	// Shared with other goroutines.
-	mu         sync.Mutex // orders Run, Close, Stop and CallSoonThreadsafe against each other
-	tsq, spare []func()   // CallSoonThreadsafe's queue (mu) and the slice it is swapped with
+	setupMu    sync.Mutex    // held by a Do that runs directly, and by Run while it starts
+	setupOwner atomic.Uint64 // the goroutine holding setupMu in Do
+	mu         sync.Mutex    // orders Run, Close, Stop and CallSoonThreadsafe against each other
+	tsq, spare []func()      // CallSoonThreadsafe's queue (mu) and the slice it is swapped with
 	tsqLen     atomic.Int32
 	polling    atomic.Bool // the loop is in, or about to enter, a poll that may sleep
 	stopping   atomic.Bool
@@ -126,19 +128,26 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
+	if l.running.Load() {
+		return ErrRunning // before setupMu: Run inside a callback must not wait for itself
+	}
+	l.setupMu.Lock() // waits for a Do running fn directly
 	l.mu.Lock()
 	switch {
 	case l.closed.Load():
 		l.mu.Unlock()
+		l.setupMu.Unlock()
 		return ErrClosed
 	case l.running.Load():
 		l.mu.Unlock()
+		l.setupMu.Unlock()
 		return ErrRunning
 	}
 	l.running.Store(true)
 	l.runGen++
 	gen := l.runGen
 	l.mu.Unlock()
+	l.setupMu.Unlock()
 
 	if l.opts.LockOSThread {
 		runtime.LockOSThread()
