@@ -1,0 +1,71 @@
+package unixstream_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/aioloop/aioloop/loop"
+	"github.com/aioloop/aioloop/unixstream"
+)
+
+// Out of descriptors, the server does not spin on a listener that stays readable: it reports
+// EMFILE, stops accepting for a while, and accepts the waiting connections once it can.
+func TestAcceptPausesOnEMFILE(t *testing.T) {
+	l := newLoop(t)
+	path := sockPath(t, "emfile.sock")
+	accepted := 0
+	server(t, l, path, func() unixstream.BaseProtocol {
+		accepted++
+		return &conn{onMade: func(*conn) {
+			if accepted == 3 {
+				l.Stop()
+			}
+		}}
+	})
+	for range 3 { // three clients wait in the backlog
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var old unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &old)
+	ents, _ := os.ReadDir("/proc/self/fd")
+	low := unix.Rlimit{Cur: uint64(len(ents) - 1), Max: old.Max} // ReadDir's own descriptor is closed again
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+		}
+	}
+	defer restore()
+	var reports []loop.Exception
+	l.SetExceptionHandler(func(e loop.Exception) {
+		reports = append(reports, e)
+		restore() // descriptors again; accepting resumes after the pause
+	})
+	before := l.Stats().Events
+	run(t, l)
+	if accepted != 3 {
+		t.Fatalf("accepted %d of 3", accepted)
+	}
+	if len(reports) != 1 || !errors.Is(reports[0].Err, syscall.EMFILE) || !strings.Contains(reports[0].Message, "pausing accept") {
+		t.Fatalf("reports %+v", reports)
+	}
+	if ev := l.Stats().Events - before; ev > 20 {
+		t.Fatalf("%d readiness events while out of descriptors: the accept loop spins", ev)
+	}
+}
