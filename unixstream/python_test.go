@@ -1,0 +1,83 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package unixstream_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// python3 returns the interpreter. A missing one is a failure in CI and a skip elsewhere.
+func python3(t *testing.T) string {
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is missing: CI must install it (.ci/run does)")
+		}
+		t.Skip("skipped: python3 not found; it is the asyncio peer of this test")
+	}
+	return p
+}
+
+// Python's asyncio client (create_unix_connection) sends 8 MiB to our echo server and checks the
+// echo by SHA-256.
+func TestPythonClientAgainstOurServer(t *testing.T) {
+	py := python3(t)
+	l := newLoop(t)
+	path := sockPath(t, "py.sock")
+	server(t, l, path, echoer)
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	var out []byte
+	var err error
+	go func() {
+		out, err = exec.CommandContext(ctx, py, "testdata/asyncio_unix.py", "client", path, "8388608").CombinedOutput()
+		l.CallSoonThreadsafe(l.Stop)
+	}()
+	run(t, l)
+	if err != nil || !bytes.Contains(out, []byte("echoed 8388608 of 8388608 checksum ok")) {
+		t.Fatalf("python client: %v\n%s", err, out)
+	}
+}
+
+// Our client sends 8 MiB to Python's asyncio server (create_unix_server), half-closes, and checks
+// the echo by SHA-256.
+func TestOurClientAgainstPythonServer(t *testing.T) {
+	py := python3(t)
+	path := sockPath(t, "pysrv.sock")
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	cmd := exec.CommandContext(ctx, py, "testdata/asyncio_unix.py", "server", path)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "listening\n" {
+		t.Fatalf("python server said %q", line)
+	}
+
+	l := newLoop(t)
+	const total = 8 << 20
+	sent, got := sha256.New(), sha256.New()
+	n := 0
+	w := &flowWriter{conn: &conn{keepOpen: true}, rng: rand.NewChaCha8([32]byte{9}), left: total, written: sent}
+	w.onData = func(c *conn, b []byte) { got.Write(b); n += len(b); c.data = c.data[:0] }
+	w.onEOF = func(c *conn) { c.t.Close() }
+	w.onLost = func(*conn, error) { l.Stop() }
+	client(t, l, path, w)
+	l.CallSoon(w.pump)
+	run(t, l)
+	if n != total || !bytes.Equal(sent.Sum(nil), got.Sum(nil)) {
+		t.Fatalf("echoed %d of %d bytes; checksums equal %v", n, total, bytes.Equal(sent.Sum(nil), got.Sum(nil)))
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("python server: %v", err)
+	}
+}
