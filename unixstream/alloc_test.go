@@ -10,35 +10,6 @@ import (
 	"github.com/aioloop/aioloop/unixstream"
 )
 
-// Lean protocols for the allocation test: none of their methods allocates.
-type leanEcho struct{ t *unixstream.Transport }
-
-func (p *leanEcho) ConnectionMade(t *unixstream.Transport) { p.t = t }
-func (p *leanEcho) DataReceived(b []byte)                  { p.t.Write(b) }
-func (p *leanEcho) EOFReceived() bool                      { return false }
-func (p *leanEcho) ConnectionLost(error)                   {}
-
-type leanPing struct {
-	leanEcho
-	got     int
-	replies chan struct{}
-}
-
-func (p *leanPing) DataReceived(b []byte) {
-	if p.got += len(b); p.got >= 64 {
-		p.got -= 64
-		p.replies <- struct{}{}
-	}
-}
-
-type leanBufPing struct {
-	leanPing
-	buf []byte
-}
-
-func (p *leanBufPing) GetBuffer(int) []byte { return p.buf }
-func (p *leanBufPing) BufferUpdated(n int)  { p.leanPing.DataReceived(p.buf[:n]) }
-
 func TestReadsDoNotAllocate(t *testing.T) {
 	for name, mk := range map[string]func(ch chan struct{}) unixstream.BaseProtocol{
 		"Protocol": func(ch chan struct{}) unixstream.BaseProtocol { return &leanPing{replies: ch} },

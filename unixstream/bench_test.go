@@ -64,7 +64,7 @@ func serveLoop(b *testing.B, path string, mk func() unixstream.BaseProtocol) (st
 
 // dial connects a blocking client socket for a locked thread.
 func dial(b *testing.B, path string) int {
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		b.Fatal(err)
 	}

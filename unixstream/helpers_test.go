@@ -135,3 +135,32 @@ func drain(l *loop.Loop, fn func()) {
 func echoer() unixstream.BaseProtocol {
 	return &conn{onData: func(c *conn, b []byte) { c.t.Write(b); c.data = c.data[:0] }}
 }
+
+// Lean protocols for the allocation test: none of their methods allocates.
+type leanEcho struct{ t *unixstream.Transport }
+
+func (p *leanEcho) ConnectionMade(t *unixstream.Transport) { p.t = t }
+func (p *leanEcho) DataReceived(b []byte)                  { p.t.Write(b) }
+func (p *leanEcho) EOFReceived() bool                      { return false }
+func (p *leanEcho) ConnectionLost(error)                   {}
+
+type leanPing struct {
+	leanEcho
+	got     int
+	replies chan struct{}
+}
+
+func (p *leanPing) DataReceived(b []byte) {
+	if p.got += len(b); p.got >= 64 {
+		p.got -= 64
+		p.replies <- struct{}{}
+	}
+}
+
+type leanBufPing struct {
+	leanPing
+	buf []byte
+}
+
+func (p *leanBufPing) GetBuffer(int) []byte { return p.buf }
+func (p *leanBufPing) BufferUpdated(n int)  { p.leanPing.DataReceived(p.buf[:n]) }
