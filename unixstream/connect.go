@@ -76,22 +76,32 @@ func CreateUnixConnection(l *loop.Loop, factory func() BaseProtocol, path string
 	return t, p, nil
 }
 
+// connect connects a new socket to path. A listener whose backlog is full answers EAGAIN, having
+// started nothing: off the loop goroutine the connect is tried again, 1 ms later and doubling to
+// 50 ms, until ConnectTimeout; on it, the EAGAIN is the answer (waiting would block the loop).
 func connect(l *loop.Loop, path string, opts ConnOptions) (int, error) {
 	fd, err := sock.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return -1, fmt.Errorf("unixstream: %w", err)
 	}
-	err = sock.Connect(fd, syscall.AF_UNIX, noAddr, path)
-	if err != nil && sock.InProgress(err) {
-		if l.InLoop() {
+	timeout := opts.ConnectTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	onLoop := l.InLoop()
+	for backoff := time.Millisecond; ; backoff = min(2*backoff, 50*time.Millisecond) {
+		err = sock.Connect(fd, syscall.AF_UNIX, noAddr, path)
+		switch {
+		case err != nil && sock.InProgress(err) && !onLoop:
+			err = sock.WaitConnected(fd, time.Until(deadline))
+		case sock.Errno(err) == syscall.EAGAIN && !onLoop && time.Now().Before(deadline):
+			time.Sleep(backoff)
+			continue
+		case sock.Errno(err) == syscall.EAGAIN && onLoop:
 			err = fmt.Errorf("%w (the listener's backlog is full; waiting would block the loop goroutine)", err)
-		} else {
-			timeout := opts.ConnectTimeout
-			if timeout == 0 {
-				timeout = 30 * time.Second
-			}
-			err = sock.WaitConnected(fd, timeout)
 		}
+		break
 	}
 	if err != nil {
 		sock.Close(fd)

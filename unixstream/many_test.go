@@ -64,20 +64,21 @@ func TestThousandConnections(t *testing.T) {
 	if st := l.Stats(); st.Registrations != 2*n+1 {
 		t.Fatalf("%d registrations; want %d connections each side and the listener", st.Registrations, 2*n+1)
 	}
-	drain(l, func() {
-		for _, tr := range trs {
-			tr.Close()
-		}
-		s.Close()
-	})
+	// Close every client and the server, then run the loop until the server's side of each
+	// connection has seen EOF and gone: WaitClosed, from another goroutine, stops it.
+	for _, tr := range trs {
+		tr.Close()
+	}
+	s.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
+	var waitErr error
 	go func() {
-		for l.Run(ctx) == nil { // until the server's connections see EOF and close
-		}
+		waitErr = s.WaitClosed(ctx)
+		l.CallSoonThreadsafe(l.Stop)
 	}()
-	if err := s.WaitClosed(ctx); err != nil {
-		t.Fatalf("WaitClosed: %v", err)
+	run(t, l)
+	if waitErr != nil {
+		t.Fatalf("WaitClosed: %v", waitErr)
 	}
-	l.CallSoonThreadsafe(l.Stop)
 }

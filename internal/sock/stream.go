@@ -44,11 +44,12 @@ func WaitConnected(fd int, timeout time.Duration) error {
 	return nil
 }
 
-// InProgress reports whether a connect error means "finishing in the background" (EINPROGRESS, or
-// EAGAIN from a Unix listener whose backlog is full).
+// InProgress reports whether a connect error means "finishing in the background" (EINPROGRESS,
+// EALREADY). A Unix listener whose backlog is full answers EAGAIN instead, and nothing is in
+// progress then: the connect must be tried again.
 func InProgress(err error) bool {
 	e := Errno(err)
-	return e == unix.EINPROGRESS || e == unix.EAGAIN || e == unix.EALREADY
+	return e == unix.EINPROGRESS || e == unix.EALREADY
 }
 
 // Credentials are a Unix socket peer's process, user and group ids at connect time. PID is 0 where
