@@ -149,7 +149,7 @@ func (t *Transport) addr(ap netip.AddrPort, path string) Addr {
 func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	st := stateOf(t.l)
 	t.recv, t.send = st.recv, st.send
-	t.high, t.low = defaultHigh, defaultLow
+	t.flow.Init(t.reportFlowPanic)
 	if t.reg, err = t.l.Register(t.fd, t, loop.Readable); err != nil {
 		return nil, fmt.Errorf("udp: %w", err)
 	}

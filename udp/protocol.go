@@ -1,5 +1,7 @@
 package udp
 
+import "github.com/aioloop/aioloop/internal/flow"
+
 // Protocol receives a datagram transport's events (asyncio's DatagramProtocol). Every method runs
 // on the loop goroutine. ConnectionMade is called once, first; ConnectionLost once, last.
 type Protocol interface {
@@ -17,11 +19,7 @@ type Protocol interface {
 }
 
 // FlowControl is the optional part of a Protocol that hears about the write queue (asyncio's
-// pause_writing and resume_writing). It is checked once, when the transport is made or the
-// protocol set.
-type FlowControl interface {
-	// PauseWriting: the write queue went above the high-water mark; stop sending for now.
-	PauseWriting()
-	// ResumeWriting: the write queue drained to the low-water mark or below.
-	ResumeWriting()
-}
+// pause_writing and resume_writing): PauseWriting when the queue goes above the high-water mark,
+// ResumeWriting when it drains to the low-water mark or below. It is checked once, when the
+// transport is made or the protocol set.
+type FlowControl = flow.Protocol

@@ -12,20 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testpeer"
 	"github.com/aioloop/aioloop/udp"
 )
 
-// python3 returns the interpreter. A missing one is a failure in CI and a skip elsewhere.
-func python3(t *testing.T) string {
-	p, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("python3 is missing: CI must install it (.ci/run does)")
-		}
-		t.Skip("skipped: python3 not found; it is the asyncio peer of this test")
-	}
-	return p
-}
+func python3(t *testing.T) string { return testpeer.Python3(t) }
 
 // Python's asyncio UDP echo client (the asyncio docs' example) against an aioloop echo server.
 func TestPythonAsyncioClientAgainstOurServer(t *testing.T) {

@@ -8,16 +8,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/flow"
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
 )
 
-const (
-	defaultHigh = 64 * 1024
-	defaultLow  = 16 * 1024
-	// overhead is what each queued datagram counts beyond its bytes, as asyncio 3.13 does.
-	overhead = 8
-)
+// overhead is what each queued datagram counts beyond its bytes, as asyncio 3.13 does.
+const overhead = 8
 
 // Errors of the transport's methods. A closed transport's error also matches net.ErrClosed.
 var (
@@ -49,18 +46,16 @@ type Transport struct {
 	local  Addr
 	remote Addr
 	proto  Protocol
-	flow   FlowControl // proto's, when it implements it
+	flow   flow.Control
 	recv   *sock.RecvBatch
 	send   *sock.SendBatch
 
-	queue     []sock.Datagram // what the kernel refused for now; queue[head:] is pending
-	head      int
-	spare     [][]byte // copies' buffers, for reuse
-	size      int      // WriteBufferSize
-	high, low int
-	paused    bool // PauseWriting called, ResumeWriting not yet
-	closing   bool
-	lost      bool // ConnectionLost scheduled
+	queue   []sock.Datagram // what the kernel refused for now; queue[head:] is pending
+	head    int
+	spare   [][]byte // copies' buffers, for reuse
+	size    int      // WriteBufferSize
+	closing bool
+	lost    bool // ConnectionLost scheduled
 
 	lastRaw  []byte // the last Unix peer's raw path, so that a steady peer costs no allocation
 	lastPeer Addr
@@ -75,7 +70,7 @@ func (t *Transport) Protocol() Protocol { return t.proto }
 // SetProtocol switches the protocol that receives events (asyncio's set_protocol).
 func (t *Transport) SetProtocol(p Protocol) {
 	t.proto = p
-	t.flow, _ = p.(FlowControl)
+	t.flow.SetProtocol(p)
 }
 
 // LocalAddr returns the bound address (get_extra_info('sockname')).
@@ -92,26 +87,17 @@ func (t *Transport) IsClosing() bool { return t.closing }
 func (t *Transport) WriteBufferSize() int { return t.size }
 
 // WriteBufferLimits returns the low- and high-water marks (asyncio's get_write_buffer_limits).
-func (t *Transport) WriteBufferLimits() (low, high int) { return t.low, t.high }
+func (t *Transport) WriteBufferLimits() (low, high int) { return t.flow.Limits() }
 
 // SetWriteBufferLimits sets the water marks (asyncio's set_write_buffer_limits). A negative value
 // is asyncio's None: with both negative, 64 KiB and 16 KiB; with one negative, it is derived from
 // the other (high = 4×low, low = high/4). high >= low >= 0 is required. A queue already above the
 // new high mark pauses the protocol at once.
 func (t *Transport) SetWriteBufferLimits(high, low int) error {
-	switch {
-	case high < 0 && low < 0:
-		high, low = defaultHigh, defaultLow
-	case high < 0:
-		high = 4 * low
-	case low < 0:
-		low = high / 4
+	if err := t.flow.SetLimits(high, low); err != nil {
+		return fmt.Errorf("udp: SetWriteBufferLimits: %w", err)
 	}
-	if high < low {
-		return fmt.Errorf("udp: SetWriteBufferLimits: high (%d) must be >= low (%d) >= 0", high, low)
-	}
-	t.high, t.low = high, low
-	t.maybePause()
+	t.flow.MaybePause(t.size)
 	return nil
 }
 
@@ -176,7 +162,7 @@ func (t *Transport) enqueue(data []byte, to *sock.Sockaddr) {
 	t.queue = append(t.queue, sock.Datagram{Data: buf, To: *to})
 	t.size += len(data) + overhead
 	t.setInterest()
-	t.maybePause()
+	t.flow.MaybePause(t.size)
 }
 
 // setInterest watches for reading unless closing, and for writing while the queue holds data
@@ -208,38 +194,13 @@ func (t *Transport) rest() {
 	})
 }
 
-func (t *Transport) maybePause() {
-	if t.paused || t.size <= t.high {
-		return
-	}
-	t.paused = true
-	if t.flow != nil {
-		t.callFlow(t.flow.PauseWriting, "PauseWriting")
-	}
-}
-
-func (t *Transport) maybeResume() {
-	if !t.paused || t.size > t.low {
-		return
-	}
-	t.paused = false
-	if t.flow != nil {
-		t.callFlow(t.flow.ResumeWriting, "ResumeWriting")
-	}
-}
-
-// callFlow calls PauseWriting or ResumeWriting; a panic there is reported, as asyncio reports an
-// exception from pause_writing, and does not unwind into the sender.
-func (t *Transport) callFlow(fn func(), name string) {
-	defer func() {
-		if v := recover(); v != nil {
-			t.l.CallExceptionHandler(loop.Exception{
-				Message: "udp: protocol." + name + "() failed", Err: &loop.PanicError{Value: v},
-				Panic: v, Transport: t, Protocol: t.proto,
-			})
-		}
-	}()
-	fn()
+// reportFlowPanic reports a panic in PauseWriting or ResumeWriting, as asyncio reports an
+// exception from pause_writing.
+func (t *Transport) reportFlowPanic(method string, v any) {
+	t.l.CallExceptionHandler(loop.Exception{
+		Message: "udp: protocol." + method + "() failed", Err: &loop.PanicError{Value: v},
+		Panic: v, Transport: t, Protocol: t.proto,
+	})
 }
 
 // OnReadable reads datagrams in batches and delivers them; loop.Handler. Not for users.
@@ -326,7 +287,7 @@ func (t *Transport) OnWritable() {
 		t.queue, t.head = t.queue[:0], 0
 	}
 	t.setInterest()
-	t.maybeResume()
+	t.flow.MaybeResume(t.size)
 	if t.closing && t.head == len(t.queue) && !t.lost {
 		t.lose(nil)
 	}
@@ -395,20 +356,5 @@ func (t *Transport) SyscallConn() (syscall.RawConn, error) {
 	if t.fd < 0 {
 		return nil, errClosed
 	}
-	return rawConn{t}, nil
+	return sock.NewRawConn(&t.fd, errClosed), nil
 }
-
-type rawConn struct{ t *Transport }
-
-func (c rawConn) Control(f func(fd uintptr)) error {
-	if c.t.fd < 0 {
-		return errClosed
-	}
-	f(uintptr(c.t.fd))
-	return nil
-}
-
-var errRawIO = errors.New("udp: RawConn Read and Write are not supported: the loop owns the socket's readiness")
-
-func (rawConn) Read(func(fd uintptr) bool) error  { return errRawIO }
-func (rawConn) Write(func(fd uintptr) bool) error { return errRawIO }

@@ -1,5 +1,7 @@
 package unixstream
 
+import "github.com/aioloop/aioloop/internal/flow"
+
 // BaseProtocol is what every stream protocol implements (asyncio's BaseProtocol, with
 // eof_received). A protocol must also implement Protocol or BufferedProtocol. Every method runs on
 // the loop goroutine; ConnectionMade is called once, first, and ConnectionLost once, last.
@@ -32,8 +34,7 @@ type BufferedProtocol interface {
 }
 
 // FlowControl is the optional part of a protocol that hears about the write buffer (asyncio's
-// pause_writing and resume_writing). It is checked once, when the protocol is set.
-type FlowControl interface {
-	PauseWriting()
-	ResumeWriting()
-}
+// pause_writing and resume_writing): PauseWriting when the buffer goes above the high-water mark,
+// ResumeWriting when it drains to the low-water mark or below. It is checked once, when the
+// protocol is set.
+type FlowControl = flow.Protocol

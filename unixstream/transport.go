@@ -6,16 +6,15 @@ import (
 	"net"
 	"syscall"
 
+	"github.com/aioloop/aioloop/internal/flow"
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
 )
 
 const (
-	defaultHigh = 64 * 1024
-	defaultLow  = 16 * 1024
-	readSize    = 64 * 1024 // the loop's shared read buffer
-	readBudget  = 4         // reads per readiness event
-	iovecs      = 64        // buffers per writev
+	readSize   = 64 * 1024 // the loop's shared read buffer
+	readBudget = 4         // reads per readiness event
+	iovecs     = 64        // buffers per writev
 )
 
 var (
@@ -47,25 +46,25 @@ type Transport struct {
 	proto    BaseProtocol
 	data     Protocol         // set for a Protocol
 	buffered BufferedProtocol // set for a BufferedProtocol
-	flow     FlowControl
+	flow     flow.Control
 	server   *Server // the server that accepted it, if any
 
 	local, remote string
 
-	out       []byte // what the kernel did not take yet: out[head:]
-	head      int
-	high, low int
-	paused    bool // PauseWriting called, ResumeWriting not yet
-	reading   bool // not paused by PauseReading
-	eof       bool // EOF received and the connection kept half-open
-	eofAsked  bool // WriteEOF called
-	eofSent   bool // and the write side shut down
-	closing   bool
-	lost      bool
+	out      []byte // what the kernel did not take yet: out[head:]
+	head     int
+	reading  bool // not paused by PauseReading
+	eof      bool // EOF received and the connection kept half-open
+	eofAsked bool // WriteEOF called
+	eofSent  bool // and the write side shut down
+	closing  bool
+	lost     bool
 }
 
 func newTransport(l *loop.Loop, fd int) *Transport {
-	return &Transport{l: l, fd: fd, high: defaultHigh, low: defaultLow, reading: true}
+	t := &Transport{l: l, fd: fd, reading: true}
+	t.flow.Init(t.reportFlowPanic)
+	return t
 }
 
 // start registers the socket, makes the protocol and calls ConnectionMade; loop goroutine. On
@@ -113,7 +112,7 @@ func (t *Transport) SetProtocol(p BaseProtocol) error {
 	} else {
 		t.data = data
 	}
-	t.flow, _ = p.(FlowControl)
+	t.flow.SetProtocol(p)
 	return nil
 }
 
@@ -178,59 +177,27 @@ func (t *Transport) setInterest() {
 func (t *Transport) WriteBufferSize() int { return len(t.out) - t.head }
 
 // WriteBufferLimits returns the low- and high-water marks (get_write_buffer_limits).
-func (t *Transport) WriteBufferLimits() (low, high int) { return t.low, t.high }
+func (t *Transport) WriteBufferLimits() (low, high int) { return t.flow.Limits() }
 
 // SetWriteBufferLimits sets the water marks (set_write_buffer_limits). A negative value is
 // asyncio's None: both negative give 64 KiB and 16 KiB; one negative is derived from the other
 // (high = 4×low, low = high/4). high >= low >= 0 is required. The buffer is checked against the new
 // high mark at once.
 func (t *Transport) SetWriteBufferLimits(high, low int) error {
-	switch {
-	case high < 0 && low < 0:
-		high, low = defaultHigh, defaultLow
-	case high < 0:
-		high = 4 * low
-	case low < 0:
-		low = high / 4
+	if err := t.flow.SetLimits(high, low); err != nil {
+		return fmt.Errorf("unixstream: SetWriteBufferLimits: %w", err)
 	}
-	if high < low {
-		return fmt.Errorf("unixstream: SetWriteBufferLimits: high (%d) must be >= low (%d) >= 0", high, low)
-	}
-	t.high, t.low = high, low
-	t.maybePause()
+	t.flow.MaybePause(t.WriteBufferSize())
 	return nil
 }
 
-func (t *Transport) maybePause() {
-	if !t.paused && t.WriteBufferSize() > t.high {
-		t.paused = true
-		if t.flow != nil {
-			t.callFlow(t.flow.PauseWriting, "PauseWriting")
-		}
-	}
-}
-
-func (t *Transport) maybeResume() {
-	if t.paused && t.WriteBufferSize() <= t.low {
-		t.paused = false
-		if t.flow != nil {
-			t.callFlow(t.flow.ResumeWriting, "ResumeWriting")
-		}
-	}
-}
-
-// callFlow calls PauseWriting or ResumeWriting; a panic there is reported, as asyncio reports an
-// exception from pause_writing, and does not unwind into the writer.
-func (t *Transport) callFlow(fn func(), name string) {
-	defer func() {
-		if v := recover(); v != nil {
-			t.l.CallExceptionHandler(loop.Exception{
-				Message: "unixstream: protocol." + name + "() failed", Err: &loop.PanicError{Value: v},
-				Panic: v, Transport: t, Protocol: t.proto,
-			})
-		}
-	}()
-	fn()
+// reportFlowPanic reports a panic in PauseWriting or ResumeWriting, as asyncio reports an
+// exception from pause_writing.
+func (t *Transport) reportFlowPanic(method string, v any) {
+	t.l.CallExceptionHandler(loop.Exception{
+		Message: "unixstream: protocol." + method + "() failed", Err: &loop.PanicError{Value: v},
+		Panic: v, Transport: t, Protocol: t.proto,
+	})
 }
 
 // Write writes b (asyncio's write): at once as far as the kernel takes it, the rest copied into the
@@ -304,7 +271,7 @@ func (t *Transport) buffer(b []byte) {
 	if wasEmpty {
 		t.setInterest()
 	}
-	t.maybePause()
+	t.flow.MaybePause(t.WriteBufferSize())
 }
 
 // WriteEOF closes the writing side once the buffer is written (write_eof); the peer reads EOF and
@@ -385,7 +352,7 @@ func (t *Transport) OnWritable() {
 		t.out, t.head = t.out[:0], 0
 		t.setInterest()
 	}
-	t.maybeResume() // the protocol may write more here
+	t.flow.MaybeResume(t.WriteBufferSize()) // the protocol may write more here
 	if t.lost || t.head < len(t.out) {
 		return
 	}
@@ -473,20 +440,5 @@ func (t *Transport) SyscallConn() (syscall.RawConn, error) {
 	if t.fd < 0 {
 		return nil, errClosed
 	}
-	return rawConn{t}, nil
+	return sock.NewRawConn(&t.fd, errClosed), nil
 }
-
-type rawConn struct{ t *Transport }
-
-func (c rawConn) Control(f func(fd uintptr)) error {
-	if c.t.fd < 0 {
-		return errClosed
-	}
-	f(uintptr(c.t.fd))
-	return nil
-}
-
-var errRawIO = errors.New("unixstream: RawConn Read and Write are not supported: the loop owns the socket's readiness")
-
-func (rawConn) Read(func(fd uintptr) bool) error  { return errRawIO }
-func (rawConn) Write(func(fd uintptr) bool) error { return errRawIO }
