@@ -184,3 +184,18 @@ func TestDeferServing(t *testing.T) {
 		t.Fatalf("accepted %d, serving %v", accepted, s.IsServing())
 	}
 }
+
+// Closing a server after its loop still closes the listening socket and removes the file.
+func TestServerCloseAfterLoopClose(t *testing.T) {
+	l := newLoop(t)
+	path := sockPath(t, "late.sock")
+	s, err := unixstream.CreateUnixServer(l, never, path, unixstream.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	s.Close()
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("socket file after Close: %v", err)
+	}
+}

@@ -205,9 +205,9 @@ func (s *Server) Addrs() []string { return []string{s.path} }
 
 // Close stops listening and closes the listening socket; the connections stay open (close). The
 // socket file is removed unless KeepSocketFile, and only if the inode at the path is still the one
-// this server bound. Any goroutine.
+// this server bound. Any goroutine; also after the loop is closed.
 func (s *Server) Close() {
-	s.l.Do(func() {
+	closeFn := func() {
 		if s.closed {
 			return
 		}
@@ -223,7 +223,10 @@ func (s *Server) Close() {
 			}
 		}
 		s.checkDone()
-	})
+	}
+	if s.l.Do(closeFn) != nil {
+		closeFn() // the loop is closed: nothing else touches the server now
+	}
 }
 
 // CloseClients closes every connection the server accepted (close_clients). Any goroutine.
