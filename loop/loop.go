@@ -158,6 +158,15 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		l.ctxStopGen.Store(gen)
 		l.wake()
 	})
+	defer func() { // also if a bug panics out of an iteration: the loop must not stay "running"
+		stopWatch()
+		l.publish()
+		l.mu.Lock()
+		l.goid.Store(0)
+		l.stopping.Store(false)
+		l.running.Store(false)
+		l.mu.Unlock()
+	}()
 	pprof.Do(ctx, pprof.Labels("aioloop.loop", l.name), func(context.Context) {
 		for err == nil {
 			err = l.runOnce(gen)
@@ -166,16 +175,9 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 			}
 		}
 	})
-	stopWatch()
 	if err == nil && l.ctxStopGen.Load() == gen {
 		err = context.Cause(ctx)
 	}
-	l.publish()
-	l.mu.Lock()
-	l.goid.Store(0)
-	l.stopping.Store(false)
-	l.running.Store(false)
-	l.mu.Unlock()
 	return err
 }
 
