@@ -269,7 +269,9 @@ func (l *Loop) runOnce(gen uint64) error {
 	l.ctr.Iterations++
 	l.dispatch(n)
 	l.drainThreadsafe()
-	l.timers.due(l, l.now())
+	if l.timers.len() > 0 {
+		l.timers.due(l, l.now())
+	}
 	l.runReady()
 	l.publish()
 	return nil
