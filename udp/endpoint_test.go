@@ -5,6 +5,7 @@ package udp_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -235,5 +236,32 @@ func TestRawFDAndSetProtocol(t *testing.T) {
 	raw.Control(func(fd uintptr) { typ, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_TYPE) })
 	if typ != syscall.SOCK_DGRAM || raw.Read(func(uintptr) bool { return true }) == nil {
 		t.Fatalf("SyscallConn: type %d; Read must be refused", typ)
+	}
+}
+
+// The accepted spellings of the options: an explicit proto, a service name, an explicit IPv6
+// family with an IPv4-mapped address, and FlagNumericHost with a numeric host.
+func TestOptionVariants(t *testing.T) {
+	l := newLoop(t)
+	a, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0", Proto: syscall.IPPROTO_UDP, Flags: udp.FlagNumericHost | udp.FlagNumericServ})
+	if !a.LocalAddr().AddrPort().Addr().Is4() {
+		t.Fatalf("LocalAddr %v", a.LocalAddr())
+	}
+	b, _ := endpoint(t, l, udp.Options{RemoteAddr: "127.0.0.1:domain"})
+	if b.RemoteAddr().AddrPort().Port() != 53 {
+		t.Fatalf("service \"domain\" resolved to %v", b.RemoteAddr())
+	}
+	c, cr := endpoint(t, l, udp.Options{LocalAddr: "[::ffff:127.0.0.1]:0", Family: syscall.AF_INET6})
+	if !c.LocalAddr().AddrPort().Addr().Is4In6() {
+		t.Fatalf("IPv6 socket on a mapped address: %v", c.LocalAddr())
+	}
+	// The dual-stack socket hears an IPv4 sender and answers it.
+	echo(t, cr)
+	d, dr := endpoint(t, l, udp.Options{RemoteAddr: "127.0.0.1:" + fmt.Sprint(c.LocalAddr().AddrPort().Port())})
+	dr.onData = func(*recorder, []byte, udp.Addr) { l.Stop() }
+	d.Send([]byte("v4 to a v6 socket"))
+	run(t, l)
+	if len(dr.got) != 1 || !cr.got[0].from.AddrPort().Addr().Is4In6() {
+		t.Fatalf("got %+v; the v6 socket saw %v", dr.got, cr.got)
 	}
 }
