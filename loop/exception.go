@@ -26,6 +26,7 @@ type PanicError struct {
 	Stack []byte // where it panicked
 }
 
+// Error says what was passed to panic.
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
 // Unwrap returns the panic value when it is an error, so that errors.Is sees through the panic.

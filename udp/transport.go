@@ -33,6 +33,7 @@ type TruncatedError struct {
 	Max  int // the receive buffer's size
 }
 
+// Error names the sender and the buffer size.
 func (e *TruncatedError) Error() string {
 	return fmt.Sprintf("udp: datagram from %q larger than %d bytes dropped", e.From.String(), e.Max)
 }
