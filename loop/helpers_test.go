@@ -3,40 +3,21 @@
 package loop_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/aioloop/aioloop/internal/testfd"
+	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 )
 
 // guard bounds every Run in the tests: a loop that fails to stop fails the test instead of hanging.
 const guard = 10 * time.Second
 
-func newLoop(t testing.TB, opts loop.Options) *loop.Loop {
-	t.Helper()
-	l, err := loop.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := l.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return l
-}
+func newLoop(t testing.TB, opts loop.Options) *loop.Loop { t.Helper(); return testloop.New(t, opts) }
 
 // run runs l until it stops and fails the test if it ran into the guard or failed.
-func run(t testing.TB, l *loop.Loop) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	if err := l.Run(ctx); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-}
+func run(t testing.TB, l *loop.Loop) { t.Helper(); testloop.Run(t, l, guard) }
 
 // exceptions collects what the loop reports, on the loop goroutine.
 func exceptions(l *loop.Loop) *[]loop.Exception {

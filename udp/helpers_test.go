@@ -7,31 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
 
 const guard = 20 * time.Second
 
-func newLoop(t testing.TB) *loop.Loop {
-	t.Helper()
-	l, err := loop.New(loop.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
+func newLoop(t testing.TB) *loop.Loop { t.Helper(); return testloop.New(t, loop.Options{}) }
 
 // run runs l until it stops, failing the test if the guard expires first.
-func run(t testing.TB, l *loop.Loop) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	if err := l.Run(ctx); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-}
+func run(t testing.TB, l *loop.Loop) { t.Helper(); testloop.Run(t, l, guard) }
 
 type datagram struct {
 	data string

@@ -8,30 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/unixstream"
 )
 
 const guard = 60 * time.Second
 
-func newLoop(t testing.TB) *loop.Loop {
-	t.Helper()
-	l, err := loop.New(loop.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
+func newLoop(t testing.TB) *loop.Loop { t.Helper(); return testloop.New(t, loop.Options{}) }
 
-func run(t testing.TB, l *loop.Loop) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	if err := l.Run(ctx); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-}
+func run(t testing.TB, l *loop.Loop) { t.Helper(); testloop.Run(t, l, guard) }
 
 func sockPath(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }
 
