@@ -6,7 +6,11 @@ import (
 	"bytes"
 	"os"
 	"runtime"
+	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/aioloop/aioloop/unixstream"
 )
@@ -91,4 +95,33 @@ func TestPeerCredentials(t *testing.T) {
 			t.Fatalf("%s: %+v; want uid %d gid %d pid %d", name, cred, os.Getuid(), os.Getgid(), os.Getpid())
 		}
 	}
+}
+
+// closeThenPanic closes its transport in ConnectionMade and then panics: creation fails, and the
+// socket is closed exactly once (a second close could hit a descriptor reused meanwhile).
+type closeThenPanic struct {
+	conn
+	reused int // a descriptor opened after the Close, likely with the closed one's number
+}
+
+func (c *closeThenPanic) ConnectionMade(t *unixstream.Transport) {
+	t.Close()
+	c.reused, _ = syscall.Dup(0)
+	panic("after close")
+}
+
+func TestFailedStartClosesOnce(t *testing.T) {
+	l := newLoop(t)
+	path := sockPath(t, "once.sock")
+	server(t, l, path, echoer)
+	p := &closeThenPanic{}
+	_, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return p }, path, unixstream.ConnOptions{})
+	if err == nil || !strings.Contains(err.Error(), "after close") {
+		t.Fatalf("create = %v", err)
+	}
+	defer syscall.Close(p.reused)
+	if _, err := unix.FcntlInt(uintptr(p.reused), unix.F_GETFD, 0); err != nil {
+		t.Fatalf("the descriptor opened after the transport's Close was closed behind its owner's back: %v", err)
+	}
+	drain(l, func() {}) // run the ConnectionLost the Close scheduled
 }

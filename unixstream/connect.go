@@ -70,7 +70,9 @@ func CreateUnixConnection(l *loop.Loop, factory func() BaseProtocol, path string
 		err = derr
 	}
 	if err != nil {
-		sock.Close(fd)
+		if t.fd >= 0 { // a protocol that closed the transport before failing closed it already
+			sock.Close(t.fd)
+		}
 		return nil, nil, err
 	}
 	return t, p, nil

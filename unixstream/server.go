@@ -314,7 +314,9 @@ func (a *acceptor) OnReadable() {
 		t := newTransport(s.l, fd)
 		t.server = s
 		if _, err := t.start(s.factory); err != nil {
-			sock.Close(fd)
+			if t.fd >= 0 { // a protocol that closed the transport before failing closed it already
+				sock.Close(t.fd)
+			}
 			s.l.CallExceptionHandler(loop.Exception{Message: "unixstream: accepted connection failed to start", Err: err, Transport: s})
 			continue
 		}
