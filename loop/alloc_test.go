@@ -50,12 +50,7 @@ func TestCallLaterAndCancelDoNotAllocate(t *testing.T) {
 
 func TestDispatchDoesNotAllocate(t *testing.T) {
 	l := newLoop(t, loop.Options{})
-	a, b := socketpair(t)
-	h := &countHandler{}
-	r, err := l.Register(a, h, loop.Readable)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, h, r := registered(t, l)
 	defer r.Unregister()
 	writeByte(t, b) // stays unread: level-triggered, so every iteration dispatches it
 	allocs := testing.AllocsPerRun(1000, func() { l.RunOnce() })

@@ -127,14 +127,21 @@ func TestRegisterRefusesSecondUseOfAnFd(t *testing.T) {
 	}
 }
 
-func TestSetInterest(t *testing.T) {
-	l := newLoop(t, loop.Options{})
-	a, b := socketpair(t)
-	h := &countHandler{}
+// registered makes a socketpair and registers its first end for reading with a countHandler.
+func registered(t *testing.T, l *loop.Loop) (a, b int, h *countHandler, r loop.Registration) {
+	t.Helper()
+	a, b = socketpair(t)
+	h = &countHandler{}
 	r, err := l.Register(a, h, loop.Readable)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, b, h, r
+}
+
+func TestSetInterest(t *testing.T) {
+	l := newLoop(t, loop.Options{})
+	_, b, h, r := registered(t, l)
 	writeByte(t, b)
 	if err := l.RunOnce(); err != nil || h.reads != 1 || h.write != 0 {
 		t.Fatalf("reads %d writes %d err %v", h.reads, h.write, err)
