@@ -1,0 +1,142 @@
+// Command demo runs the side-by-side benchmark: every echo server implementation in turn, pinned
+// to one core with the load generator on another, interleaved over repeated rounds so that drift
+// of a shared machine hits all alike, and prints one table of medians with each figure's ratio to
+// the standard library's.
+//
+//	demo [-rounds N] [-duration D] [-long] [-markdown FILE]
+//
+// It runs the echoserver and loadgen binaries found next to its own (make demo builds all three).
+// Each round starts, for each implementation, one server for UDP (phases udp, udp-rtt) and one for
+// the Unix socket (unix, unix-bulk, unix-rtt), so that the allocations per datagram are those of
+// UDP echo alone.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+type config struct {
+	rounds      int
+	duration    time.Duration // throughput phases
+	rtt         time.Duration // ping-pong phases
+	warmup      time.Duration
+	impls       []impl
+	bin         string
+	serverCPU   string
+	loadCPU     string
+	markdown    string
+	tmp         string
+	commandLine string
+}
+
+// impl is one row of the table: an echoserver implementation and its flags.
+type impl struct {
+	name string
+	args []string
+}
+
+var allImpls = []impl{
+	{"aioloop", []string{"-impl", "aioloop"}},
+	{"aioloop-spin", []string{"-impl", "aioloop", "-spin", "10us"}},
+	{"std", []string{"-impl", "std"}},
+	{"gnet", []string{"-impl", "gnet"}},
+}
+
+func main() {
+	var c config
+	long := flag.Bool("long", false, "a longer, steadier run: 7 rounds of 3 s phases (about 8 minutes)")
+	flag.IntVar(&c.rounds, "rounds", 3, "rounds; each runs every implementation once")
+	flag.DurationVar(&c.duration, "duration", time.Second, "measured time of each throughput phase")
+	flag.DurationVar(&c.rtt, "rtt", 500*time.Millisecond, "measured time of each ping-pong phase")
+	flag.DurationVar(&c.warmup, "warmup", 150*time.Millisecond, "unmeasured time before each phase")
+	names := flag.String("impls", "aioloop,aioloop-spin,std,gnet", "implementations, in table order")
+	flag.StringVar(&c.bin, "bin", "", "directory of echoserver and loadgen (default: this program's)")
+	cpus := flag.String("cpus", "1,0", "server core, load generator core (used when taskset exists and there are 2+ cores)")
+	flag.StringVar(&c.markdown, "markdown", "", "also write BENCHMARKS.md-style results to this file")
+	flag.Parse()
+	if *long {
+		c.rounds, c.duration, c.rtt = 7, 3*time.Second, 2*time.Second
+	}
+	c.commandLine = strings.Join(append([]string{"demo"}, os.Args[1:]...), " ")
+	if err := c.setup(*names, *cpus); err != nil {
+		fail(err)
+	}
+	defer os.RemoveAll(c.tmp)
+	res, err := c.run()
+	if err != nil {
+		fail(err)
+	}
+	tab := c.table(res)
+	fmt.Println()
+	fmt.Print(tab.text())
+	if c.markdown != "" {
+		if err := os.WriteFile(c.markdown, []byte(c.document(tab)), 0o644); err != nil {
+			fail(err)
+		}
+		fmt.Fprintln(os.Stderr, "demo: wrote", c.markdown)
+	}
+}
+
+func (c *config) setup(names, cpus string) error {
+	if c.rounds < 1 || c.duration <= 0 || c.rtt <= 0 || c.warmup < 0 {
+		return fmt.Errorf("-rounds, -duration and -rtt must be positive")
+	}
+	for _, n := range strings.Split(names, ",") {
+		found := false
+		for _, im := range allImpls {
+			if im.name == n {
+				c.impls, found = append(c.impls, im), true
+			}
+		}
+		if !found {
+			return fmt.Errorf("-impls: unknown implementation %q", n)
+		}
+	}
+	if c.impls[0].name != "std" && !hasStd(c.impls) {
+		return fmt.Errorf("-impls must include std: every ratio is to it")
+	}
+	if c.bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		c.bin = filepath.Dir(exe)
+	}
+	for _, b := range []string{"echoserver", "loadgen"} {
+		if _, err := os.Stat(filepath.Join(c.bin, b)); err != nil {
+			return fmt.Errorf("%s not found in %s (make demo builds it): %w", b, c.bin, err)
+		}
+	}
+	parts := strings.Split(cpus, ",")
+	if len(parts) != 2 {
+		return fmt.Errorf("-cpus %q: want SERVER,LOADGEN", cpus)
+	}
+	if runtime.NumCPU() > 1 && haveTaskset() {
+		c.serverCPU, c.loadCPU = parts[0], parts[1]
+	} else {
+		fmt.Fprintln(os.Stderr, "demo: one core or no taskset: server and load generator are not pinned")
+	}
+	var err error
+	c.tmp, err = os.MkdirTemp("", "aioloop-demo-")
+	return err
+}
+
+func hasStd(ims []impl) bool {
+	for _, im := range ims {
+		if im.name == "std" {
+			return true
+		}
+	}
+	return false
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "demo:", err)
+	os.Exit(1)
+}

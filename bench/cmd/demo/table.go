@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// column is one figure of the table: how to get it from a sample, how to print it, and whether
+// its ratio to std is shown (higher is better for rates, lower for latencies).
+type column struct {
+	head  string
+	get   func(sample) float64
+	form  string
+	ratio bool
+}
+
+var columns = []column{
+	{"UDP dgram/s", func(s sample) float64 { return s.phases["udp"].perSecond() }, "%.0f", true},
+	{"UDP p50 µs", func(s sample) float64 { return float64(s.phases["udp-rtt"].P50) / 1e3 }, "%.1f", false},
+	{"UDP p99 µs", func(s sample) float64 { return float64(s.phases["udp-rtt"].P99) / 1e3 }, "%.1f", true},
+	{"Unix small MB/s", func(s sample) float64 { return s.phases["unix"].mbPerSecond() }, "%.0f", true},
+	{"Unix bulk MB/s", func(s sample) float64 { return s.phases["unix-bulk"].mbPerSecond() }, "%.0f", true},
+	{"Unix p50 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P50) / 1e3 }, "%.1f", false},
+	{"Unix p99 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P99) / 1e3 }, "%.1f", true},
+	{"allocs/dgram", func(s sample) float64 { return s.udpServer.AllocsPerD }, "%.2f", false},
+}
+
+// busyPhases are the phases whose generator load the table's footer shows.
+var busyPhases = []string{"udp", "unix", "unix-bulk"}
+
+// table is the medians of every implementation's rounds, in the order of c.impls.
+type table struct {
+	rows   []string
+	cells  [][]float64 // [row][column]
+	std    []float64
+	busy   map[string]float64 // the highest median generator load of each busy phase
+	rounds int
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func (c *config) table(res map[string][]sample) table {
+	t := table{busy: make(map[string]float64), rounds: c.rounds}
+	for _, im := range c.impls {
+		samples := res[im.name]
+		row := make([]float64, len(columns))
+		for j, col := range columns {
+			var xs []float64
+			for _, s := range samples {
+				xs = append(xs, col.get(s))
+			}
+			row[j] = median(xs)
+		}
+		for _, ph := range busyPhases {
+			var xs []float64
+			for _, s := range samples {
+				xs = append(xs, s.phases[ph].Busy)
+			}
+			t.busy[ph] = max(t.busy[ph], median(xs))
+		}
+		t.rows = append(t.rows, im.name)
+		t.cells = append(t.cells, row)
+		if im.name == "std" {
+			t.std = row
+		}
+	}
+	return t
+}
+
+// cell is a figure and, for ratio columns, its ratio to std's.
+func (t table) cell(i, j int) string {
+	col := columns[j]
+	s := fmt.Sprintf(col.form, t.cells[i][j])
+	if col.ratio && t.std[j] > 0 {
+		s += fmt.Sprintf(" (%.2fx)", t.cells[i][j]/t.std[j])
+	}
+	return s
+}
+
+func (t table) text() string {
+	var b strings.Builder
+	w := make([]int, len(columns)+1)
+	w[0] = len("impl")
+	for _, r := range t.rows {
+		w[0] = max(w[0], len(r))
+	}
+	for j, col := range columns {
+		w[j+1] = len([]rune(col.head))
+		for i := range t.rows {
+			w[j+1] = max(w[j+1], len([]rune(t.cell(i, j))))
+		}
+	}
+	pad := func(s string, n int) string { return strings.Repeat(" ", n-len([]rune(s))) + s }
+	fmt.Fprintf(&b, "%-*s", w[0], "impl")
+	for j, col := range columns {
+		b.WriteString("  " + pad(col.head, w[j+1]))
+	}
+	b.WriteString("\n")
+	for i, r := range t.rows {
+		fmt.Fprintf(&b, "%-*s", w[0], r)
+		for j := range columns {
+			b.WriteString("  " + pad(t.cell(i, j), w[j+1]))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(t.footer())
+	return b.String()
+}
+
+func (t table) footer() string {
+	return fmt.Sprintf("Medians of %d rounds; (x) = ratio to std (for p99, lower is better). "+
+		"Load generator busy (highest median): udp %.0f%%, unix %.0f%%, bulk %.0f%% of a core.\n",
+		t.rounds, 100*t.busy["udp"], 100*t.busy["unix"], 100*t.busy["unix-bulk"])
+}
+
+func (t table) markdown() string {
+	var b strings.Builder
+	b.WriteString("| impl |")
+	for _, col := range columns {
+		b.WriteString(" " + col.head + " |")
+	}
+	b.WriteString("\n|---|")
+	for range columns {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for i, r := range t.rows {
+		b.WriteString("| " + r + " |")
+		for j := range columns {
+			b.WriteString(" " + t.cell(i, j) + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,133 @@
+// Command echoserver is aioloop's public benchmark target: a UDP and Unix-stream echo server with
+// one of three implementations, so that any load generator can compare them.
+//
+//	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-loops N] [-spin D]
+//
+// It prints "ready" on standard output once every socket is serving. On SIGINT or SIGTERM it
+// stops, prints what it echoed (datagrams, bytes, Unix stream bytes), the heap allocations per
+// echoed datagram (or per stream read, without UDP) counted from "ready" on, and its CPU time, and
+// exits 0. With -json the final report is one JSON object.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/aioloop/aioloop/bench/echo"
+)
+
+// Report is what echoserver prints when it stops.
+type Report struct {
+	Impl        string  `json:"impl"`
+	Datagrams   uint64  `json:"datagrams"`
+	UDPBytes    uint64  `json:"udp_bytes"`
+	StreamBytes uint64  `json:"stream_bytes"`
+	Conns       uint64  `json:"conns"`
+	Mallocs     uint64  `json:"mallocs"` // heap allocations since ready
+	AllocsPerDg float64 `json:"allocs_per_datagram"`
+	Seconds     float64 `json:"seconds"`     // wall time since ready
+	CPUSeconds  float64 `json:"cpu_seconds"` // user+system CPU time since ready
+}
+
+func main() {
+	impl := flag.String("impl", "aioloop", "implementation: aioloop, std or gnet")
+	udpAddr := flag.String("udp", "", "UDP address to echo on, HOST:PORT")
+	unixPath := flag.String("unix", "", "Unix stream socket path to echo on")
+	loops := flag.Int("loops", 1, "aioloop: loops sharing the UDP port (SO_REUSEPORT)")
+	spin := flag.Duration("spin", 0, "aioloop: loop.Options.PollSpin, e.g. 10us")
+	asJSON := flag.Bool("json", false, "print the final report as JSON")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile, from ready to exit, to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile at exit to this file")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fail(fmt.Errorf("unexpected arguments %q", flag.Args()))
+	}
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+
+	srv, err := echo.Start(*impl, echo.Config{UDP: *udpAddr, Unix: *unixPath, Loops: *loops, PollSpin: *spin})
+	if err != nil {
+		fail(err)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			srv.Close()
+			fail(err)
+		}
+		defer f.Close()
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0, t0 := cpuTime(), time.Now()
+	if a := srv.UDPAddr(); a != "" {
+		fmt.Fprintln(os.Stderr, "echoserver:", *impl, "udp", a)
+	}
+	fmt.Println("ready")
+
+	<-stop
+	runtime.ReadMemStats(&ms1)
+	rep := Report{Impl: *impl, Mallocs: ms1.Mallocs - ms0.Mallocs, Seconds: time.Since(t0).Seconds(),
+		CPUSeconds: (cpuTime() - cpu0).Seconds()}
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	st := srv.Stats()
+	err = srv.Close()
+	rep.Datagrams, rep.UDPBytes, rep.StreamBytes, rep.Conns = st.Datagrams, st.UDPBytes, st.StreamBytes, st.Conns
+	if st.Datagrams > 0 {
+		rep.AllocsPerDg = float64(rep.Mallocs) / float64(st.Datagrams)
+	}
+	if *memProfile != "" {
+		if werr := writeHeap(*memProfile); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if *asJSON {
+		json.NewEncoder(os.Stdout).Encode(rep)
+	} else {
+		fmt.Printf("%s echoed %d datagrams (%d bytes) and %d Unix stream bytes on %d connections\n",
+			rep.Impl, rep.Datagrams, rep.UDPBytes, rep.StreamBytes, rep.Conns)
+		fmt.Printf("%d allocations since ready (%.3f per datagram); CPU %.2f s in %.2f s\n",
+			rep.Mallocs, rep.AllocsPerDg, rep.CPUSeconds, rep.Seconds)
+	}
+	if err != nil {
+		fail(err)
+	}
+}
+
+func writeHeap(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "echoserver:", err)
+	os.Exit(1)
+}

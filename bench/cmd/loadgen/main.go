@@ -1,0 +1,97 @@
+// Command loadgen measures an echo server (cmd/echoserver, or any other) over UDP and Unix stream
+// sockets, phase by phase, on one locked thread with batched syscalls.
+//
+//	loadgen -udp 127.0.0.1:9000 -unix /tmp/echo.sock [-phases udp,udp-rtt,unix,unix-bulk,unix-rtt]
+//
+// Phases: udp (throughput: -sockets sockets, -window datagrams in flight each, -size bytes), udp-rtt
+// (ping-pong, p50/p99/p999), unix (-conns connections with -msgs messages of -size bytes in flight
+// each), unix-bulk (-bulk-window bytes in flight, written -chunk bytes at a time), unix-rtt. Each
+// runs -warmup unmeasured, then -duration (ping-pong phases: -rtt-duration). Every line ends with how busy loadgen itself was: near
+// 100% of a core, loadgen may be what limits the figure. With -json each phase is one JSON line.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aioloop/aioloop/bench/load"
+)
+
+func main() {
+	udpAddr := flag.String("udp", "", "UDP echo server, HOST:PORT")
+	unixPath := flag.String("unix", "", "Unix stream echo server path")
+	phases := flag.String("phases", "", "comma-separated phases; default every phase the addresses allow")
+	duration := flag.Duration("duration", 2*time.Second, "measured time per phase")
+	rttDuration := flag.Duration("rtt-duration", 0, "measured time of the ping-pong phases (default -duration)")
+	warmup := flag.Duration("warmup", 200*time.Millisecond, "unmeasured time before each phase")
+	size := flag.Int("size", 64, "payload bytes per datagram or message")
+	sockets := flag.Int("sockets", 4, "udp: sockets")
+	window := flag.Int("window", 32, "udp: datagrams in flight per socket")
+	conns := flag.Int("conns", 4, "unix, unix-bulk: connections")
+	msgs := flag.Int("msgs", 16, "unix: messages in flight per connection")
+	chunk := flag.Int("chunk", 4096, "unix-bulk: bytes per write")
+	bulkWindow := flag.Int("bulk-window", 256<<10, "unix-bulk: bytes in flight per connection")
+	asJSON := flag.Bool("json", false, "print each phase's result as a JSON line")
+	flag.Parse()
+
+	list := strings.Split(*phases, ",")
+	if *phases == "" {
+		list = nil
+		if *udpAddr != "" {
+			list = append(list, "udp", "udp-rtt")
+		}
+		if *unixPath != "" {
+			list = append(list, "unix", "unix-bulk", "unix-rtt")
+		}
+		if list == nil {
+			fail(fmt.Errorf("give -udp, -unix or both"))
+		}
+	}
+	span := load.Span{Warmup: *warmup, Duration: *duration}
+	rttSpan := span
+	if *rttDuration > 0 {
+		rttSpan.Duration = *rttDuration
+	}
+	for _, ph := range list {
+		var r load.Result
+		var err error
+		switch ph {
+		case "udp":
+			r, err = load.UDP{Addr: need(*udpAddr, "-udp", ph), Sockets: *sockets, Window: *window, Size: *size, Span: span}.Run()
+		case "udp-rtt":
+			r, err = load.RTT{Network: "udp", Addr: need(*udpAddr, "-udp", ph), Size: *size, Span: rttSpan}.Run()
+		case "unix":
+			r, err = load.Stream{Path: need(*unixPath, "-unix", ph), Conns: *conns, Msg: *size, Window: *msgs * *size, Span: span}.Run()
+		case "unix-bulk":
+			r, err = load.Stream{Path: need(*unixPath, "-unix", ph), Conns: *conns, Msg: *size, Window: *bulkWindow, Chunk: *chunk, Span: span}.Run()
+		case "unix-rtt":
+			r, err = load.RTT{Network: "unix", Addr: need(*unixPath, "-unix", ph), Size: *size, Span: rttSpan}.Run()
+		default:
+			err = fmt.Errorf("unknown phase %q; want udp, udp-rtt, unix, unix-bulk or unix-rtt", ph)
+		}
+		if err != nil {
+			fail(fmt.Errorf("%s: %w", ph, err))
+		}
+		if *asJSON {
+			json.NewEncoder(os.Stdout).Encode(r)
+		} else {
+			fmt.Println(r)
+		}
+	}
+}
+
+func need(v, flag, phase string) string {
+	if v == "" {
+		fail(fmt.Errorf("phase %s needs %s", phase, flag))
+	}
+	return v
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "loadgen:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,81 @@
+// Package echo holds the three echo servers that the benchmarks compare: aioloop's, one on the
+// standard library's net, and one on gnet. Each serves UDP and Unix-stream echo; cmd/echoserver
+// runs them as a program and the in-process benchmarks of package bench start them directly.
+package echo
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Config says what a server listens on.
+type Config struct {
+	// UDP is the UDP address to echo on, "host:port" ("127.0.0.1:0" picks a port); "" for none.
+	UDP string
+	// Unix is the path of the Unix stream socket to echo on; "" for none.
+	Unix string
+	// Loops is how many aioloop loops share the UDP port (SO_REUSEPORT); the Unix socket is served by
+	// the first. Default 1. The other implementations refuse any other value.
+	Loops int
+	// PollSpin is aioloop's loop.Options.PollSpin; refused by the other implementations.
+	PollSpin time.Duration
+}
+
+// Server is a running echo server.
+type Server interface {
+	// UDPAddr is the bound UDP address ("" without UDP).
+	UDPAddr() string
+	// Stats is what was echoed so far.
+	Stats() Stats
+	// Close stops serving, closes every socket and waits for the server's goroutines to end.
+	Close() error
+}
+
+// Stats counts what a server echoed.
+type Stats struct {
+	Datagrams   uint64 // UDP datagrams echoed
+	UDPBytes    uint64 // their payload bytes
+	StreamBytes uint64 // bytes echoed on Unix stream connections
+	Conns       uint64 // Unix stream connections accepted
+}
+
+// Impls are the implementations Start knows, in the order the demo's table shows them.
+var Impls = []string{"aioloop", "std", "gnet"}
+
+// Start starts the implementation named impl ("aioloop", "std" or "gnet") and returns when every
+// socket is serving.
+func Start(impl string, cfg Config) (Server, error) {
+	if cfg.UDP == "" && cfg.Unix == "" {
+		return nil, errors.New("echo: nothing to serve: give a UDP address, a Unix path or both")
+	}
+	if cfg.Loops == 0 {
+		cfg.Loops = 1
+	}
+	if cfg.Loops < 0 {
+		return nil, fmt.Errorf("echo: Loops is %d; want >= 1", cfg.Loops)
+	}
+	if impl != "aioloop" && (cfg.Loops != 1 || cfg.PollSpin != 0) {
+		return nil, fmt.Errorf("echo: Loops and PollSpin are aioloop's; %s serves with its own single loop", impl)
+	}
+	switch impl {
+	case "aioloop":
+		return startAioloop(cfg)
+	case "std":
+		return startStd(cfg)
+	case "gnet":
+		return startGnet(cfg)
+	}
+	return nil, fmt.Errorf("echo: unknown implementation %q; want one of %v", impl, Impls)
+}
+
+// counters are a server's Stats, updated with atomics by whichever goroutine echoes.
+type counters struct {
+	datagrams, udpBytes, streamBytes, conns atomic.Uint64
+}
+
+func (c *counters) Stats() Stats {
+	return Stats{Datagrams: c.datagrams.Load(), UDPBytes: c.udpBytes.Load(),
+		StreamBytes: c.streamBytes.Load(), Conns: c.conns.Load()}
+}

@@ -1,0 +1,128 @@
+package echo
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+)
+
+// stdServer is the standard library's way: a goroutine reading and writing a net.UDPConn, and a
+// goroutine per accepted net.UnixConn.
+type stdServer struct {
+	counters
+	uc    *net.UDPConn
+	ln    *net.UnixListener
+	mu    sync.Mutex
+	conns map[*net.UnixConn]struct{}
+	wg    sync.WaitGroup
+}
+
+func startStd(cfg Config) (_ Server, err error) {
+	s := &stdServer{conns: make(map[*net.UnixConn]struct{})}
+	if cfg.UDP != "" {
+		a, err := net.ResolveUDPAddr("udp", cfg.UDP)
+		if err != nil {
+			return nil, err
+		}
+		if s.uc, err = net.ListenUDP("udp", a); err != nil {
+			return nil, err
+		}
+		s.wg.Go(s.serveUDP)
+	}
+	if cfg.Unix != "" {
+		if s.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: cfg.Unix, Net: "unix"}); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.wg.Go(s.accept)
+	}
+	return s, nil
+}
+
+func (s *stdServer) UDPAddr() string {
+	if s.uc == nil {
+		return ""
+	}
+	return s.uc.LocalAddr().String()
+}
+
+func (s *stdServer) serveUDP() {
+	buf := make([]byte, 64<<10)
+	for {
+		n, from, err := s.uc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue // an ICMP error from an earlier send
+		}
+		s.uc.WriteToUDPAddrPort(buf[:n], from)
+		s.datagrams.Add(1)
+		s.udpBytes.Add(uint64(n))
+	}
+}
+
+func (s *stdServer) accept() {
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.conns == nil { // closing
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		s.serveConn(c)
+	}
+}
+
+// serveConn serves one connection on its own goroutine.
+func (s *stdServer) serveConn(c *net.UnixConn) {
+	s.counters.conns.Add(1)
+	s.wg.Go(func() {
+		defer func() {
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+			c.Close()
+		}()
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+			s.streamBytes.Add(uint64(n))
+		}
+	})
+}
+
+func (s *stdServer) Close() error {
+	var errs []error
+	if s.uc != nil {
+		errs = append(errs, s.uc.Close())
+	}
+	if s.ln != nil {
+		errs = append(errs, s.ln.Close()) // removes the socket file
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+	s.mu.Unlock()
+	s.wg.Wait()
+	err := errors.Join(errs...)
+	if errors.Is(err, os.ErrNotExist) {
+		err = nil
+	}
+	return err
+}
