@@ -20,15 +20,17 @@ const (
 
 // loopState is what all datagram transports of one loop share: only one of them runs at a time.
 type loopState struct {
-	recv *sock.RecvBatch
-	send *sock.SendBatch
+	recv    *sock.RecvBatch
+	send    *sock.SendBatch
+	replies replies
 }
 
 type loopStateKey struct{}
 
 func stateOf(l *loop.Loop) *loopState {
 	return l.Local(loopStateKey{}, func() any {
-		return &loopState{recv: sock.NewRecvBatch(batchSize, bufSize), send: sock.NewSendBatch(batchSize)}
+		return &loopState{recv: sock.NewRecvBatch(batchSize, bufSize), send: sock.NewSendBatch(batchSize),
+			replies: replies{msgs: make([]sock.Datagram, 0, batchSize), arena: make([]byte, bufSize)}}
 	}).(*loopState)
 }
 
@@ -148,7 +150,7 @@ func (t *Transport) addr(ap netip.AddrPort, path string) Addr {
 // ConnectionMade fails the creation.
 func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	st := stateOf(t.l)
-	t.recv, t.send = st.recv, st.send
+	t.recv, t.send, t.replies = st.recv, st.send, &st.replies
 	t.flow.Init(t.reportFlowPanic)
 	if t.reg, err = t.l.Register(t.fd, t, loop.Readable); err != nil {
 		return nil, fmt.Errorf("udp: %w", err)

@@ -51,6 +51,9 @@ type Transport struct {
 	recv   *sock.RecvBatch
 	send   *sock.SendBatch
 
+	replies  *replies // the loop's; see replies.go
+	batching bool     // delivering a received batch: SendTo stages into replies
+
 	queue   []sock.Datagram // what the kernel refused for now; queue[head:] is pending
 	head    int
 	spare   [][]byte // copies' buffers, for reuse
@@ -107,6 +110,11 @@ func (t *Transport) SetWriteBufferLimits(high, low int) error {
 // the kernel refuses for now is copied into the queue. An OS error goes to ErrorReceived, as in
 // asyncio, and SendTo returns nil; it returns an error only for a closing transport (matching
 // net.ErrClosed) or a bad destination. asyncio's sendto.
+//
+// Called from DatagramReceived (or ErrorReceived) of this transport, SendTo does not make a syscall
+// at once: the datagram is copied aside and the replies to one received batch leave together in
+// one sendmmsg when the batch has been delivered, before the loop does anything else. An OS error
+// for such a datagram reaches ErrorReceived then.
 func (t *Transport) SendTo(data []byte, to Addr) error {
 	if t.closing {
 		return errClosed
@@ -129,6 +137,9 @@ func (t *Transport) SendTo(data []byte, to Addr) error {
 		}
 	}
 	if t.head == len(t.queue) {
+		if t.batching && t.stage(data, &sa) {
+			return nil
+		}
 		err := sock.SendTo(t.fd, data, &sa)
 		if err == nil {
 			return nil
@@ -216,16 +227,21 @@ func (t *Transport) OnReadable() {
 			budget--
 			continue
 		}
-		for i := range n {
+		t.batching = true
+		for i := 0; i < n && !t.closing; i++ {
 			data, from, truncated := t.recv.Msg(i)
 			if truncated {
 				t.proto.ErrorReceived(&TruncatedError{From: t.peer(from), Max: bufSize})
 			} else {
 				t.proto.DatagramReceived(data, t.peer(from))
 			}
-			if t.closing {
-				return
-			}
+		}
+		t.batching = false
+		if len(t.replies.msgs) > 0 {
+			t.flushReplies()
+		}
+		if t.closing {
+			return
 		}
 		if n < t.recv.Cap() {
 			return // drained
@@ -317,6 +333,10 @@ func (t *Transport) Close() {
 	if t.closing {
 		return
 	}
+	if t.batching {
+		t.batching = false
+		t.flushReplies() // sent by SendTo before Close: they go first
+	}
 	t.closing = true
 	if t.head == len(t.queue) {
 		t.lose(nil)
@@ -330,6 +350,10 @@ func (t *Transport) Abort() { t.abort(nil) }
 
 func (t *Transport) abort(err error) {
 	t.closing = true
+	if t.batching {
+		t.batching = false
+		t.dropReplies()
+	}
 	if t.lost {
 		return
 	}
