@@ -7,9 +7,13 @@
 package load
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +29,9 @@ type Result struct {
 	// Busy is the generator's CPU time over Elapsed: 1.0 is one core fully used. Near 1.0 the
 	// generator, not the server, may be what limits the figures.
 	Busy float64 `json:"busy"`
+	// ServerBusy is the server process's CPU time over Elapsed, when Span.ServerPID named it
+	// (from /proc, in clock ticks: about 1% resolution over a second).
+	ServerBusy float64 `json:"server_busy,omitempty"`
 	// Round-trip percentiles of a ping-pong phase.
 	P50  time.Duration `json:"p50_ns,omitempty"`
 	P99  time.Duration `json:"p99_ns,omitempty"`
@@ -46,7 +53,11 @@ func (r Result) String() string {
 	if r.Lost > 0 {
 		s += fmt.Sprintf(", lost %d", r.Lost)
 	}
-	return s + fmt.Sprintf("; loadgen busy %.0f%% of a core", 100*r.Busy)
+	s += fmt.Sprintf("; loadgen busy %.0f%%", 100*r.Busy)
+	if r.ServerBusy > 0 {
+		s += fmt.Sprintf(", server busy %.0f%%", 100*r.ServerBusy)
+	}
+	return s + " of a core"
 }
 
 // Span is how long a phase runs: Warmup first, unmeasured, then Duration measured, or, when Count
@@ -55,6 +66,8 @@ type Span struct {
 	Warmup   time.Duration
 	Duration time.Duration
 	Count    int64
+	// ServerPID, when not 0, is the server's process: its CPU use is measured too (Linux /proc).
+	ServerPID int
 }
 
 func (s Span) check() error {
@@ -70,7 +83,7 @@ type meter struct {
 	start      time.Time
 	measuring  bool
 	t0         time.Time
-	cpu0       time.Duration
+	cpu0, srv0 time.Duration
 	base, done int64 // messages at the end of the warm-up; messages since
 	baseBytes  int64
 }
@@ -88,6 +101,7 @@ func newMeter(s Span) *meter {
 
 func (m *meter) begin(now time.Time, msgs, bytes int64) {
 	m.measuring, m.t0, m.cpu0, m.base, m.baseBytes = true, now, cpuTime(), msgs, bytes
+	m.srv0 = procCPU(m.span.ServerPID)
 }
 
 // tick is called with the running totals; it reports whether the phase is over.
@@ -103,9 +117,40 @@ func (m *meter) tick(now time.Time, msgs, bytes int64) bool {
 
 func (m *meter) result(phase string, msgs, bytes int64) Result {
 	el := time.Since(m.t0)
-	return Result{Phase: phase, Messages: msgs - m.base, Bytes: bytes - m.baseBytes, Elapsed: el,
+	r := Result{Phase: phase, Messages: msgs - m.base, Bytes: bytes - m.baseBytes, Elapsed: el,
 		Busy: float64(cpuTime()-m.cpu0) / float64(el)}
+	if m.span.ServerPID != 0 {
+		r.ServerBusy = float64(procCPU(m.span.ServerPID)-m.srv0) / float64(el)
+	}
+	return r
 }
+
+// procCPU is the user and system CPU time of process pid (all its threads) from /proc/PID/stat;
+// 0 when pid is 0 or unreadable.
+func procCPU(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces: count from after it.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3 (state); utime and stime are 14 and 15
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture Go supports.
+const clockTicks = 100
 
 // cpuTime is the process's user and system CPU time.
 func cpuTime() time.Duration {

@@ -24,6 +24,7 @@ type phase struct {
 	Lost     int64   `json:"lost"`
 	Elapsed  int64   `json:"elapsed_ns"`
 	Busy     float64 `json:"busy"`
+	Server   float64 `json:"server_busy"`
 	P50      int64   `json:"p50_ns"`
 	P99      int64   `json:"p99_ns"`
 	P999     int64   `json:"p999_ns"`
@@ -64,13 +65,19 @@ func (c *config) run() (map[string][]sample, error) {
 				return nil, fmt.Errorf("%s: %w", im.name, err)
 			}
 			p := s.phases
-			fmt.Fprintf(os.Stderr, " udp %7.0fk/s p99 %5.1fµs | unix %6.0f MB/s bulk %5.0f MB/s p99 %5.1fµs\n",
-				p["udp"].perSecond()/1e3, float64(p["udp-rtt"].P99)/1e3, p["unix"].mbPerSecond(),
-				p["unix-bulk"].mbPerSecond(), float64(p["unix-rtt"].P99)/1e3)
+			fmt.Fprintf(os.Stderr, " udp %4.0fk/s %s p99 %5.1fµs | unix %4.0f MB/s %s bulk %4.0f MB/s %s p99 %5.1fµs\n",
+				p["udp"].perSecond()/1e3, busy(p["udp"]), float64(p["udp-rtt"].P99)/1e3,
+				p["unix"].mbPerSecond(), busy(p["unix"]), p["unix-bulk"].mbPerSecond(), busy(p["unix-bulk"]),
+				float64(p["unix-rtt"].P99)/1e3)
 			res[im.name] = append(res[im.name], s)
 		}
 	}
 	return res, nil
+}
+
+// busy shows how much of a core the server and the generator used: "(srv 95% gen 80%)".
+func busy(p phase) string {
+	return fmt.Sprintf("(srv %3.0f%% gen %3.0f%%)", 100*p.Server, 100*p.Busy)
 }
 
 // one runs one implementation: a UDP server and its phases, then a Unix server and its phases.
@@ -120,7 +127,7 @@ func (c *config) serve(im impl, serverArgs, loadArgs []string, phases map[string
 		return rep, fmt.Errorf("echoserver: %w: %s", err, strings.TrimSpace(serr.String()))
 	}
 	args = append([]string{"-json", "-duration", c.duration.String(), "-rtt-duration", c.rtt.String(),
-		"-warmup", c.warmup.String()}, loadArgs...)
+		"-warmup", c.warmup.String(), "-server-pid", fmt.Sprint(srv.Process.Pid)}, loadArgs...)
 	lg := c.command(c.loadCPU, "loadgen", args...)
 	var lerr bytes.Buffer
 	lg.Stderr = &lerr

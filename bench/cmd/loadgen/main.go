@@ -31,10 +31,11 @@ func main() {
 	size := flag.Int("size", 64, "payload bytes per datagram or message")
 	sockets := flag.Int("sockets", 4, "udp: sockets")
 	window := flag.Int("window", 32, "udp: datagrams in flight per socket")
-	conns := flag.Int("conns", 4, "unix, unix-bulk: connections")
+	conns := flag.Int("conns", 16, "unix, unix-bulk: connections")
 	msgs := flag.Int("msgs", 16, "unix: messages in flight per connection")
 	chunk := flag.Int("chunk", 4096, "unix-bulk: bytes per write")
 	bulkWindow := flag.Int("bulk-window", 256<<10, "unix-bulk: bytes in flight per connection")
+	serverPID := flag.Int("server-pid", 0, "the server's process id: its CPU use is reported too")
 	asJSON := flag.Bool("json", false, "print each phase's result as a JSON line")
 	flag.Parse()
 
@@ -51,7 +52,7 @@ func main() {
 			fail(fmt.Errorf("give -udp, -unix or both"))
 		}
 	}
-	span := load.Span{Warmup: *warmup, Duration: *duration}
+	span := load.Span{Warmup: *warmup, Duration: *duration, ServerPID: *serverPID}
 	rttSpan := span
 	if *rttDuration > 0 {
 		rttSpan.Duration = *rttDuration
