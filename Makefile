@@ -5,13 +5,29 @@ CROSS := darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64 netbsd/amd64 netb
          openbsd/amd64 openbsd/arm64 dragonfly/amd64 windows/amd64 windows/arm64
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo test fmt-check vet race cross bench cover lint
+.PHONY: demo examples bench-build benchmarks profile test fmt-check vet race bench-test cross bench cover lint
 
-# Until the bench/ module lands, the demo runs every runnable example end to end.
-demo:
+# The side-by-side benchmark (bench/cmd/demo): aioloop, std and gnet echo servers pinned to one
+# core, the load generator to another, about a minute. DEMO_FLAGS=-long for a steadier run.
+demo: bench-build
+	bench/bin/demo $(DEMO_FLAGS)
+
+# Every runnable example, end to end.
+examples:
 	$(GO) test -count=1 -run '^Example' -v ./...
 
-test: fmt-check vet cross race
+bench-build:
+	cd bench && $(GO) build -o bin/ ./cmd/...
+
+# BENCHMARKS.md, regenerated from a long demo run (about 8 minutes).
+benchmarks: bench-build
+	bench/bin/demo -long -markdown BENCHMARKS.md
+
+# CPU and allocation profiles of aioloop's echo servers under load, and the top of each.
+profile: bench-build
+	bench/bin/demo -profile bench/profiles -duration 3s
+
+test: fmt-check vet cross race bench-test
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -21,6 +37,11 @@ vet:
 
 race:
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# bench/ is its own module: vet it, and run its tests (every implementation under the load
+# generator, and a short demo end to end).
+bench-test:
+	cd bench && $(GO) vet ./... && $(GO) test -race -count=1 -timeout 10m ./...
 
 # go vet, and a compiled (not run) test binary of every package, for each cross target.
 cross:
@@ -32,6 +53,7 @@ cross:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem ./...
 
 cover:
 	$(GO) test -count=1 -coverprofile=cover.out ./...

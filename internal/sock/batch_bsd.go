@@ -4,7 +4,6 @@ package sock
 
 import (
 	"net/netip"
-	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,7 +22,7 @@ func (recvSys) recv(b *RecvBatch, fd int) (int, error) {
 			if got > 0 {
 				return got, nil
 			}
-			return 0, os.NewSyscallError("recvmsg", err)
+			return 0, syscallError("recvmsg", err)
 		}
 		b.lens[i], b.trunc[i] = n, flags&unix.MSG_TRUNC != 0
 		b.names[i] = Sockaddr{}
@@ -61,7 +60,7 @@ func SendTo(fd int, data []byte, to *Sockaddr) error {
 		return err
 	}
 	if _, err := unix.SendmsgN(fd, data, nil, sa, 0); err != nil {
-		return os.NewSyscallError("sendmsg", err)
+		return syscallError("sendmsg", err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package sock
 
 import (
-	"os"
 	"syscall"
 	"unsafe"
 
@@ -36,7 +35,7 @@ func (r *recvSys) recv(b *RecvBatch, fd int) (int, error) {
 	n, _, e := syscall.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&r.hdrs[0])),
 		uintptr(len(r.hdrs)), 0, 0, 0)
 	if e != 0 {
-		return 0, os.NewSyscallError("recvmmsg", e)
+		return 0, syscallError("recvmmsg", e)
 	}
 	for i := range int(n) {
 		h := &r.hdrs[i]
@@ -62,7 +61,7 @@ func SendTo(fd int, data []byte, to *Sockaddr) error {
 	_, _, e := syscall.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(len(data)), 0,
 		uintptr(sa), uintptr(salen))
 	if e != 0 {
-		return os.NewSyscallError("sendto", e)
+		return syscallError("sendto", e)
 	}
 	return nil
 }
@@ -108,7 +107,7 @@ func (s *SendBatch) Send(fd int, msgs []Datagram) (int, error) {
 		s.hdrs[i].Hdr.Name = nil
 	}
 	if e != 0 {
-		return 0, os.NewSyscallError("sendmmsg", e)
+		return 0, syscallError("sendmmsg", e)
 	}
 	return int(sent), nil
 }

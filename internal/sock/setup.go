@@ -107,6 +107,16 @@ func Adopt(rc syscall.RawConn) (Info, error) {
 // Close closes fd.
 func Close(fd int) error { return os.NewSyscallError("close", unix.Close(fd)) }
 
+// syscallError wraps a hot-path call's error as os.NewSyscallError does, except "not now" (EAGAIN,
+// EINTR), which comes back as the bare errno: a small integer in an interface does not allocate,
+// and a loop meets it on every drained socket.
+func syscallError(op string, err error) error {
+	if e, ok := err.(syscall.Errno); ok && (e == unix.EAGAIN || e == unix.EINTR) {
+		return e
+	}
+	return os.NewSyscallError(op, err)
+}
+
 // Temporary reports whether a send or receive error means "not now": the socket buffer is full or
 // empty (EAGAIN), or a signal interrupted the call.
 func Temporary(err error) bool {

@@ -13,7 +13,7 @@ import (
 func Read(fd int, b []byte) (int, error) {
 	n, err := unix.Read(fd, b)
 	if err != nil {
-		return 0, os.NewSyscallError("read", err)
+		return 0, syscallError("read", err)
 	}
 	return n, nil
 }
@@ -22,7 +22,7 @@ func Read(fd int, b []byte) (int, error) {
 func Write(fd int, b []byte) (int, error) {
 	n, err := unix.Write(fd, b)
 	if err != nil {
-		return 0, os.NewSyscallError("write", err)
+		return 0, syscallError("write", err)
 	}
 	return n, nil
 }
@@ -37,7 +37,7 @@ func Accept(fd int) (int, error) {
 	}
 	syscall.ForkLock.RUnlock()
 	if err != nil {
-		return -1, os.NewSyscallError("accept", err)
+		return -1, syscallError("accept", err)
 	}
 	if err := unix.SetNonblock(nfd, true); err != nil {
 		unix.Close(nfd)

@@ -15,7 +15,7 @@ func Read(fd int, b []byte) (int, error) {
 	}
 	n, _, e := syscall.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	if e != 0 {
-		return 0, os.NewSyscallError("read", e)
+		return 0, syscallError("read", e)
 	}
 	return int(n), nil
 }
@@ -27,7 +27,7 @@ func Write(fd int, b []byte) (int, error) {
 	}
 	n, _, e := syscall.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 	if e != 0 {
-		return 0, os.NewSyscallError("write", e)
+		return 0, syscallError("write", e)
 	}
 	return int(n), nil
 }
@@ -37,7 +37,7 @@ func Accept(fd int) (int, error) {
 	n, _, e := syscall.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0,
 		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 	if e != 0 {
-		return -1, os.NewSyscallError("accept4", e)
+		return -1, syscallError("accept4", e)
 	}
 	return int(n), nil
 }
@@ -75,7 +75,7 @@ func (w *Writer) Writev(fd int, bufs [][]byte) (int, error) {
 	n, _, e := syscall.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&w.sys.iov[0])), uintptr(k))
 	clear(w.sys.iov[:k]) // hold no references to the caller's buffers
 	if e != 0 {
-		return 0, os.NewSyscallError("writev", e)
+		return 0, syscallError("writev", e)
 	}
 	return int(n), nil
 }

@@ -4,11 +4,15 @@
 // the standard library's.
 //
 //	demo [-rounds N] [-duration D] [-long] [-markdown FILE]
+//	demo -profile DIR
 //
 // It runs the echoserver and loadgen binaries found next to its own (make demo builds all three).
 // Each round starts, for each implementation, one server for UDP (phases udp, udp-rtt) and one for
 // the Unix socket (unix, unix-bulk, unix-rtt), so that the allocations per datagram are those of
 // UDP echo alone.
+//
+// With -profile, it runs aioloop's server once under the same load with CPU and allocation
+// profiles, writes them to DIR and prints the top of each (go tool pprof -top).
 package main
 
 import (
@@ -59,6 +63,7 @@ func main() {
 	flag.StringVar(&c.bin, "bin", "", "directory of echoserver and loadgen (default: this program's)")
 	cpus := flag.String("cpus", "1,0", "server core, load generator core (used when taskset exists and there are 2+ cores)")
 	flag.StringVar(&c.markdown, "markdown", "", "also write BENCHMARKS.md-style results to this file")
+	profile := flag.String("profile", "", "instead of the table: profile aioloop's server under load into this directory")
 	flag.Parse()
 	if *long {
 		c.rounds, c.duration, c.rtt = 7, 3*time.Second, 2*time.Second
@@ -68,6 +73,12 @@ func main() {
 		fail(err)
 	}
 	defer os.RemoveAll(c.tmp)
+	if *profile != "" {
+		if err := c.profile(*profile); err != nil {
+			fail(err)
+		}
+		return
+	}
 	res, err := c.run()
 	if err != nil {
 		fail(err)
