@@ -4,7 +4,7 @@
 //	loadgen -udp 127.0.0.1:9000 -unix /tmp/echo.sock [-phases udp,udp-rtt,unix,unix-bulk,unix-rtt]
 //
 // Phases: udp (throughput: -sockets sockets, -window datagrams in flight each, -size bytes), udp-rtt
-// (ping-pong, p50/p99/p999), unix (-conns connections with -msgs messages of -size bytes in flight
+// (ping-pong, p50/p99/p999; loadgen polls for each reply unless -rtt-block), unix (-conns connections with -msgs messages of -size bytes in flight
 // each), unix-bulk (-bulk-window bytes in flight, written -chunk bytes at a time), unix-rtt. Each
 // runs -warmup unmeasured, then -duration (ping-pong phases: -rtt-duration). Every line ends with how busy loadgen itself was: near
 // 100% of a core, loadgen may be what limits the figure. With -json each phase is one JSON line.
@@ -35,6 +35,7 @@ func main() {
 	msgs := flag.Int("msgs", 16, "unix: messages in flight per connection")
 	chunk := flag.Int("chunk", 4096, "unix-bulk: bytes per write")
 	bulkWindow := flag.Int("bulk-window", 256<<10, "unix-bulk: bytes in flight per connection")
+	block := flag.Bool("rtt-block", false, "udp-rtt, unix-rtt: sleep in read(2) for each reply instead of polling")
 	serverPID := flag.Int("server-pid", 0, "the server's process id: its CPU use is reported too")
 	asJSON := flag.Bool("json", false, "print each phase's result as a JSON line")
 	flag.Parse()
@@ -64,13 +65,13 @@ func main() {
 		case "udp":
 			r, err = load.UDP{Addr: need(*udpAddr, "-udp", ph), Sockets: *sockets, Window: *window, Size: *size, Span: span}.Run()
 		case "udp-rtt":
-			r, err = load.RTT{Network: "udp", Addr: need(*udpAddr, "-udp", ph), Size: *size, Span: rttSpan}.Run()
+			r, err = load.RTT{Network: "udp", Addr: need(*udpAddr, "-udp", ph), Size: *size, Block: *block, Span: rttSpan}.Run()
 		case "unix":
 			r, err = load.Stream{Path: need(*unixPath, "-unix", ph), Conns: *conns, Msg: *size, Window: *msgs * *size, Span: span}.Run()
 		case "unix-bulk":
 			r, err = load.Stream{Path: need(*unixPath, "-unix", ph), Conns: *conns, Msg: *size, Window: *bulkWindow, Chunk: *chunk, Span: span}.Run()
 		case "unix-rtt":
-			r, err = load.RTT{Network: "unix", Addr: need(*unixPath, "-unix", ph), Size: *size, Span: rttSpan}.Run()
+			r, err = load.RTT{Network: "unix", Addr: need(*unixPath, "-unix", ph), Size: *size, Block: *block, Span: rttSpan}.Run()
 		default:
 			err = fmt.Errorf("unknown phase %q; want udp, udp-rtt, unix, unix-bulk or unix-rtt", ph)
 		}
