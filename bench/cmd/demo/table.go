@@ -33,6 +33,7 @@ var busyPhases = []string{"udp", "unix", "unix-bulk"}
 type table struct {
 	rows   []string
 	cells  [][]float64 // [row][column]
+	lo, hi [][]float64 // the lowest and highest round of each cell
 	std    []float64
 	busy   map[string]float64 // the highest median generator load of each busy phase
 	rounds int
@@ -52,13 +53,15 @@ func (c *config) table(res map[string][]sample) table {
 	for _, im := range c.impls {
 		samples := res[im.name]
 		row := make([]float64, len(columns))
+		lo, hi := make([]float64, len(columns)), make([]float64, len(columns))
 		for j, col := range columns {
 			var xs []float64
 			for _, s := range samples {
 				xs = append(xs, col.get(s))
 			}
-			row[j] = median(xs)
+			row[j], lo[j], hi[j] = median(xs), slices.Min(xs), slices.Max(xs)
 		}
+		t.lo, t.hi = append(t.lo, lo), append(t.hi, hi)
 		for _, ph := range busyPhases {
 			var xs []float64
 			for _, s := range samples {
@@ -136,6 +139,28 @@ func (t table) markdown() string {
 		b.WriteString("| " + r + " |")
 		for j := range columns {
 			b.WriteString(" " + t.cell(i, j) + " |")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// spread is the markdown table of each figure's lowest and highest round.
+func (t table) spread() string {
+	var b strings.Builder
+	b.WriteString("| impl |")
+	for _, col := range columns {
+		b.WriteString(" " + col.head + " |")
+	}
+	b.WriteString("\n|---|")
+	for range columns {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for i, r := range t.rows {
+		b.WriteString("| " + r + " |")
+		for j, col := range columns {
+			b.WriteString(" " + fmt.Sprintf(col.form, t.lo[i][j]) + "–" + fmt.Sprintf(col.form, t.hi[i][j]) + " |")
 		}
 		b.WriteString("\n")
 	}
