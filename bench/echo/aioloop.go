@@ -10,7 +10,9 @@ import (
 	"github.com/aioloop/aioloop/unixstream"
 )
 
-// aioServer runs cfg.Loops loops, each on its own locked thread.
+// aioServer runs cfg.Loops loops, each on its own goroutine, with the loop's default options (not
+// LockOSThread: with one P, a locked thread that wakes from epoll_wait often has to take its P back
+// through a hand-off between threads; UDP ping-pong p50 was 23.5 µs locked against 11.8 µs not).
 type aioServer struct {
 	counters
 	loops []*loop.Loop
@@ -29,7 +31,7 @@ func startAioloop(cfg Config) (_ Server, err error) {
 		}
 	}()
 	for i := range cfg.Loops {
-		l, err := loop.New(loop.Options{Name: "echo", LockOSThread: true, PollSpin: cfg.PollSpin})
+		l, err := loop.New(loop.Options{Name: "echo", PollSpin: cfg.PollSpin})
 		if err != nil {
 			return nil, err
 		}
