@@ -124,7 +124,18 @@ func (t table) footer() string {
 		t.rounds, 100*t.busy["udp"], 100*t.busy["unix"], 100*t.busy["unix-bulk"])
 }
 
-func (t table) markdown() string {
+func (t table) markdown() string { return t.mdTable(t.cell) }
+
+// spread is the markdown table of each figure's lowest and highest round.
+func (t table) spread() string {
+	return t.mdTable(func(i, j int) string {
+		form := columns[j].form
+		return fmt.Sprintf(form, t.lo[i][j]) + "–" + fmt.Sprintf(form, t.hi[i][j])
+	})
+}
+
+// mdTable is a markdown table with a row per implementation and a column per figure.
+func (t table) mdTable(cell func(i, j int) string) string {
 	var b strings.Builder
 	b.WriteString("| impl |")
 	for _, col := range columns {
@@ -138,29 +149,7 @@ func (t table) markdown() string {
 	for i, r := range t.rows {
 		b.WriteString("| " + r + " |")
 		for j := range columns {
-			b.WriteString(" " + t.cell(i, j) + " |")
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-// spread is the markdown table of each figure's lowest and highest round.
-func (t table) spread() string {
-	var b strings.Builder
-	b.WriteString("| impl |")
-	for _, col := range columns {
-		b.WriteString(" " + col.head + " |")
-	}
-	b.WriteString("\n|---|")
-	for range columns {
-		b.WriteString("---:|")
-	}
-	b.WriteString("\n")
-	for i, r := range t.rows {
-		b.WriteString("| " + r + " |")
-		for j, col := range columns {
-			b.WriteString(" " + fmt.Sprintf(col.form, t.lo[i][j]) + "–" + fmt.Sprintf(col.form, t.hi[i][j]) + " |")
+			b.WriteString(" " + cell(i, j) + " |")
 		}
 		b.WriteString("\n")
 	}
