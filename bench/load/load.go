@@ -84,7 +84,7 @@ type meter struct {
 	measuring  bool
 	t0         time.Time
 	cpu0, srv0 time.Duration
-	base, done int64 // messages at the end of the warm-up; messages since
+	base       int64 // messages at the end of the warm-up
 	baseBytes  int64
 }
 
