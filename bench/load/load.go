@@ -7,7 +7,6 @@
 package load
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -30,7 +29,7 @@ type Result struct {
 	// generator, not the server, may be what limits the figures.
 	Busy float64 `json:"busy"`
 	// ServerBusy is the server process's CPU time over Elapsed, when Span.ServerPID named it
-	// (from /proc, in clock ticks: about 1% resolution over a second).
+	// (from /proc: see ProcessCPU).
 	ServerBusy float64 `json:"server_busy,omitempty"`
 	// Round-trip percentiles of a ping-pong phase.
 	P50  time.Duration `json:"p50_ns,omitempty"`
@@ -101,7 +100,7 @@ func newMeter(s Span) *meter {
 
 func (m *meter) begin(now time.Time, msgs, bytes int64) {
 	m.measuring, m.t0, m.cpu0, m.base, m.baseBytes = true, now, cpuTime(), msgs, bytes
-	m.srv0 = procCPU(m.span.ServerPID)
+	m.srv0 = ProcessCPU(m.span.ServerPID)
 }
 
 // tick is called with the running totals; it reports whether the phase is over.
@@ -120,37 +119,37 @@ func (m *meter) result(phase string, msgs, bytes int64) Result {
 	r := Result{Phase: phase, Messages: msgs - m.base, Bytes: bytes - m.baseBytes, Elapsed: el,
 		Busy: float64(cpuTime()-m.cpu0) / float64(el)}
 	if m.span.ServerPID != 0 {
-		r.ServerBusy = float64(procCPU(m.span.ServerPID)-m.srv0) / float64(el)
+		r.ServerBusy = float64(ProcessCPU(m.span.ServerPID)-m.srv0) / float64(el)
 	}
 	return r
 }
 
-// procCPU is the user and system CPU time of process pid (all its threads) from /proc/PID/stat;
-// 0 when pid is 0 or unreadable.
-func procCPU(pid int) time.Duration {
+// ProcessCPU is the CPU time process pid has used, all its threads together, from
+// /proc/PID/task/*/schedstat (nanoseconds; threads that already exited are not counted); 0 when
+// pid is 0 or gone. Linux.
+func ProcessCPU(pid int) time.Duration {
 	if pid == 0 {
 		return 0
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	dir := fmt.Sprintf("/proc/%d/task", pid)
+	tasks, err := os.ReadDir(dir)
 	if err != nil {
 		return 0
 	}
-	// The command name, field 2, is in parentheses and may hold spaces: count from after it.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
+	var total time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(dir + "/" + t.Name() + "/schedstat")
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			total += time.Duration(ns)
+		}
 	}
-	f := strings.Fields(string(b[i+1:])) // f[0] is field 3 (state); utime and stime are 14 and 15
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(ut+st) * time.Second / clockTicks
+	return total
 }
-
-// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture Go supports.
-const clockTicks = 100
 
 // cpuTime is the process's user and system CPU time.
 func cpuTime() time.Duration {

@@ -30,6 +30,7 @@ type config struct {
 	duration    time.Duration // throughput phases
 	rtt         time.Duration // ping-pong phases
 	warmup      time.Duration
+	idle        time.Duration // how long the idle UDP server's CPU use is measured
 	impls       []impl
 	bin         string
 	serverCPU   string
@@ -58,6 +59,7 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 3, "rounds; each runs every implementation once")
 	flag.DurationVar(&c.duration, "duration", time.Second, "measured time of each throughput phase")
 	flag.DurationVar(&c.rtt, "rtt", 500*time.Millisecond, "measured time of each ping-pong phase")
+	flag.DurationVar(&c.idle, "idle", 300*time.Millisecond, "how long to measure each UDP server's CPU use before any load (0: not)")
 	flag.DurationVar(&c.warmup, "warmup", 150*time.Millisecond, "unmeasured time before each phase")
 	names := flag.String("impls", "aioloop,aioloop-spin,std,gnet", "implementations, in table order")
 	flag.StringVar(&c.bin, "bin", "", "directory of echoserver and loadgen (default: this program's)")

@@ -33,7 +33,7 @@ func (c *config) profile(dir string) error {
 		fmt.Fprintf(os.Stderr, "profiling aioloop %s echo for %v per phase\n", r.name, c.duration)
 		phases := make(map[string]phase)
 		args := append(append([]string{}, r.server...), "-cpuprofile", cpu, "-memprofile", mem)
-		rep, err := c.serve(im, args, r.loadArgs, phases)
+		rep, err := c.serve(im, args, r.loadArgs, phases, nil)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/aioloop/aioloop/bench/load"
 )
 
 // phase is one loadgen result line (load.Result's JSON).
@@ -48,6 +50,7 @@ type report struct {
 type sample struct {
 	phases    map[string]phase
 	udpServer report
+	idle      float64 // the UDP server's CPU use, in cores, while nobody sent it anything
 }
 
 func (c *config) run() (map[string][]sample, error) {
@@ -88,19 +91,20 @@ func (c *config) one(im impl) (sample, error) {
 		return s, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	rep, err := c.serve(im, []string{"-udp", addr}, []string{"-udp", addr, "-phases", "udp,udp-rtt"}, s.phases)
+	rep, err := c.serve(im, []string{"-udp", addr}, []string{"-udp", addr, "-phases", "udp,udp-rtt"}, s.phases, &s.idle)
 	if err != nil {
 		return s, err
 	}
 	s.udpServer = rep
 	path := filepath.Join(c.tmp, "echo.sock")
-	_, err = c.serve(im, []string{"-unix", path}, []string{"-unix", path, "-phases", "unix,unix-bulk,unix-rtt"}, s.phases)
+	_, err = c.serve(im, []string{"-unix", path}, []string{"-unix", path, "-phases", "unix,unix-bulk,unix-rtt"}, s.phases, nil)
 	return s, err
 }
 
 // serve starts echoserver with serverArgs, runs loadgen with loadArgs against it, stops the
-// server and returns its report; loadgen's results go into phases.
-func (c *config) serve(im impl, serverArgs, loadArgs []string, phases map[string]phase) (report, error) {
+// server and returns its report; loadgen's results go into phases. With idle, it first measures
+// the server's CPU use for c.idle before any load.
+func (c *config) serve(im impl, serverArgs, loadArgs []string, phases map[string]phase, idle *float64) (report, error) {
 	var rep report
 	args := append(append(append([]string{}, im.args...), serverArgs...), "-json")
 	srv := c.command(c.serverCPU, "echoserver", args...)
@@ -125,6 +129,11 @@ func (c *config) serve(im impl, serverArgs, loadArgs []string, phases map[string
 		srv.Wait()
 		stopped = true
 		return rep, fmt.Errorf("echoserver: %w: %s", err, strings.TrimSpace(serr.String()))
+	}
+	if idle != nil && c.idle > 0 {
+		cpu0 := load.ProcessCPU(srv.Process.Pid)
+		time.Sleep(c.idle)
+		*idle = float64(load.ProcessCPU(srv.Process.Pid)-cpu0) / float64(c.idle)
 	}
 	args = append([]string{"-json", "-duration", c.duration.String(), "-rtt-duration", c.rtt.String(),
 		"-warmup", c.warmup.String(), "-server-pid", fmt.Sprint(srv.Process.Pid)}, loadArgs...)

@@ -24,6 +24,7 @@ var columns = []column{
 	{"Unix p50 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P50) / 1e3 }, "%.1f", false},
 	{"Unix p99 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P99) / 1e3 }, "%.1f", true},
 	{"allocs/dgram", func(s sample) float64 { return s.udpServer.AllocsPerD }, "%.2f", false},
+	{"idle CPU %", func(s sample) float64 { return 100 * s.idle }, "%.1f", false},
 }
 
 // busyPhases are the phases whose generator load the table's footer shows.
