@@ -4,9 +4,8 @@
 //	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-loops N] [-spin D]
 //
 // It prints "ready" on standard output once every socket is serving. On SIGINT or SIGTERM it
-// stops, prints what it echoed (datagrams, bytes, Unix stream bytes), the heap allocations per
-// echoed datagram (or per stream read, without UDP) counted from "ready" on, and its CPU time, and
-// exits 0. With -json the final report is one JSON object.
+// stops, prints what it echoed (datagrams, bytes, Unix stream bytes), its heap allocations counted
+// from "ready" on and their number per echoed datagram, and its CPU time, and exits 0. With -json the final report is one JSON object.
 package main
 
 import (
