@@ -131,8 +131,11 @@ func (p *RTT) await(fd int, buf []byte) (bool, error) {
 		case errors.Is(err, unix.EAGAIN) && !p.Block:
 			if deadline.IsZero() {
 				deadline = time.Now().Add(time.Second)
-			} else if p.Network == "udp" && time.Now().After(deadline) {
-				return false, nil
+			} else if time.Now().After(deadline) {
+				if p.Network == "udp" {
+					return false, nil // lost: send the next
+				}
+				return false, errors.New("load: no reply within a second")
 			}
 			continue
 		case errors.Is(err, unix.EAGAIN) && p.Network == "udp":

@@ -40,7 +40,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}
 	std := table[strings.Index(table, "\nstd "):]
-	if std = std[:strings.Index(std[1:], "\n")+1]; strings.Count(std, "(1.00x)") != 5 {
+	if std = std[:strings.Index(std[1:], "\n")+1]; strings.Count(std, "(1.00x)") != 7 {
 		t.Errorf("std's ratios to itself are not 1.00: %q", std)
 	}
 	doc, err := os.ReadFile(md)

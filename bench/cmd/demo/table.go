@@ -7,7 +7,8 @@ import (
 )
 
 // column is one figure of the table: how to get it from a sample, how to print it, and whether
-// its ratio to std is shown (higher is better for rates, lower for latencies).
+// its ratio to std is shown (higher is better for rates, lower for latencies; allocations and
+// idle CPU get none, std's being 0).
 type column struct {
 	head  string
 	get   func(sample) float64
@@ -17,11 +18,11 @@ type column struct {
 
 var columns = []column{
 	{"UDP dgram/s", func(s sample) float64 { return s.phases["udp"].perSecond() }, "%.0f", true},
-	{"UDP p50 µs", func(s sample) float64 { return float64(s.phases["udp-rtt"].P50) / 1e3 }, "%.1f", false},
+	{"UDP p50 µs", func(s sample) float64 { return float64(s.phases["udp-rtt"].P50) / 1e3 }, "%.1f", true},
 	{"UDP p99 µs", func(s sample) float64 { return float64(s.phases["udp-rtt"].P99) / 1e3 }, "%.1f", true},
 	{"Unix small MB/s", func(s sample) float64 { return s.phases["unix"].mbPerSecond() }, "%.0f", true},
 	{"Unix bulk MB/s", func(s sample) float64 { return s.phases["unix-bulk"].mbPerSecond() }, "%.0f", true},
-	{"Unix p50 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P50) / 1e3 }, "%.1f", false},
+	{"Unix p50 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P50) / 1e3 }, "%.1f", true},
 	{"Unix p99 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P99) / 1e3 }, "%.1f", true},
 	{"allocs/dgram", func(s sample) float64 { return s.udpServer.AllocsPerD }, "%.2f", false},
 	{"idle CPU %", func(s sample) float64 { return 100 * s.idle }, "%.1f", false},
@@ -120,7 +121,7 @@ func (t table) text() string {
 }
 
 func (t table) footer() string {
-	return fmt.Sprintf("Medians of %d rounds; (x) = ratio to std (for p99, lower is better). "+
+	return fmt.Sprintf("Medians of %d rounds; (x) = ratio to std (for latencies, lower is better). "+
 		"Load generator busy (highest median): udp %.0f%%, unix %.0f%%, bulk %.0f%% of a core.\n",
 		t.rounds, 100*t.busy["udp"], 100*t.busy["unix"], 100*t.busy["unix-bulk"])
 }
