@@ -16,11 +16,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three programs and runs a short demo")
 	}
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-o", dir+"/", "github.com/aioloop/aioloop/bench/cmd/...")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir := buildTools(t)
 	md := filepath.Join(dir, "BENCHMARKS.md")
 	demo := exec.Command(filepath.Join(dir, "demo"), "-rounds", "1", "-duration", "150ms", "-rtt", "100ms",
 		"-warmup", "20ms", "-markdown", md)
@@ -51,6 +47,39 @@ func TestDemoEndToEnd(t *testing.T) {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("BENCHMARKS.md lacks %q", want)
 		}
+	}
+}
+
+// buildTools builds echoserver, loadgen and demo into a temporary directory.
+func buildTools(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", dir+"/", "github.com/aioloop/aioloop/bench/cmd/...")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// make profile: the profiles are written and pprof's top of each is printed.
+func TestProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three programs and profiles a short load")
+	}
+	dir := buildTools(t)
+	profiles := filepath.Join(dir, "profiles")
+	cmd := exec.Command(filepath.Join(dir, "demo"), "-profile", profiles, "-duration", "200ms", "-warmup", "20ms")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo -profile: %v\n%s", err, out)
+	}
+	for _, f := range []string{"udp-cpu.pprof", "udp-alloc.pprof", "unix-cpu.pprof", "unix-alloc.pprof"} {
+		if st, err := os.Stat(filepath.Join(profiles, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if n := strings.Count(string(out), "flat  flat%"); n != 4 {
+		t.Errorf("%d pprof tops in\n%s", n, out)
 	}
 }
 
