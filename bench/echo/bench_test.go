@@ -63,17 +63,17 @@ func BenchmarkUDPRoundTrip(b *testing.B) {
 // BenchmarkUnixSmall: 16 connections with 16 messages of 64 bytes in flight each.
 func BenchmarkUnixSmall(b *testing.B) {
 	benchImpls(b, func(b *testing.B, _ echo.Server, path string) {
-		r, err := load.Stream{Path: path, Conns: 16, Span: span(b)}.Run()
+		r, err := load.Stream{Path: path, Span: span(b)}.Run()
 		report(b, r, err)
 	})
 }
 
-// BenchmarkUnixBulk: 4 connections with 256 KiB in flight each, in 4 KiB chunks; an iteration is
-// 64 bytes (b.SetBytes makes go test print MB/s).
+// BenchmarkUnixBulk: 16 connections with 256 KiB in flight each, in 4 KiB chunks; an iteration is
+// one 4 KiB chunk echoed (b.SetBytes makes go test print MB/s).
 func BenchmarkUnixBulk(b *testing.B) {
 	benchImpls(b, func(b *testing.B, _ echo.Server, path string) {
-		b.SetBytes(64)
-		r, err := load.Stream{Path: path, Chunk: 4096, Span: span(b)}.Run()
+		b.SetBytes(4096)
+		r, err := load.Stream{Path: path, Msg: 4096, Chunk: 4096, Span: span(b)}.Run()
 		report(b, r, err)
 	})
 }

@@ -18,7 +18,7 @@ import (
 // 0): the window is refilled with chunks of Chunk bytes, up to 16 of them per writev.
 type Stream struct {
 	Path   string
-	Conns  int // default 4
+	Conns  int // default 16
 	Msg    int // message size, default 64 (Messages counts Bytes/Msg)
 	Window int // bytes in flight per connection, default 16 messages (bulk: 256 KiB)
 	Chunk  int // bulk: bytes per write; 0 for pipelined small messages
@@ -35,7 +35,7 @@ type streamConn struct {
 
 // Run runs the phase on a locked OS thread.
 func (s Stream) Run() (Result, error) {
-	s.Conns, s.Msg = or(s.Conns, 4), or(s.Msg, 64)
+	s.Conns, s.Msg = or(s.Conns, 16), or(s.Msg, 64)
 	if s.Chunk > 0 {
 		s.Window = or(s.Window, 256<<10)
 	} else {
