@@ -10,9 +10,9 @@ import (
 	"github.com/aioloop/aioloop/unixstream"
 )
 
-// aioServer runs cfg.Loops loops, each on its own goroutine, with the loop's default options (not
-// LockOSThread: with one P, a locked thread that wakes from epoll_wait often has to take its P back
-// through a hand-off between threads; UDP ping-pong p50 was 23.5 µs locked against 11.8 µs not).
+// aioServer runs cfg.Loops loops, each on its own goroutine, with the loop's default options
+// (LockOSThread measured the same: 5-round A/B, UDP echo 292k against 302k dgram/s, ping-pong p99
+// 48 against 53 µs, both within the rounds' spread).
 type aioServer struct {
 	counters
 	loops []*loop.Loop
