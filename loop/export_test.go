@@ -13,3 +13,6 @@ func (l *Loop) TimerSlots() int { return len(l.timers.slots) }
 
 // HeapLen is the number of timers in the heap.
 func (l *Loop) HeapLen() int { return l.timers.len() }
+
+// Yields is how many times a poll that may sleep yielded to the scheduler first.
+func (l *Loop) Yields() int64 { return l.yields }

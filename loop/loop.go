@@ -69,6 +69,7 @@ type Loop struct {
 	fds     fdTable
 	ctr     Stats
 	yielded int64       // l.now() when poll last yielded to the scheduler
+	yields  int64       // how many times it did, for the tests
 	locals  map[any]any // Local
 
 	// Shared with other goroutines.
@@ -295,6 +296,7 @@ func (l *Loop) poll(timeout time.Duration, gen uint64) (int, error) {
 	// cost 12% of UDP echo throughput; once a millisecond is enough for sysmon.
 	if now := l.now(); now-l.yielded >= int64(time.Millisecond) {
 		l.yielded = now
+		l.yields++
 		runtime.Gosched()
 	}
 	if l.opts.PollSpin == 0 {
