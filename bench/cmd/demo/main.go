@@ -20,9 +20,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 type config struct {
@@ -63,7 +64,7 @@ func main() {
 	flag.DurationVar(&c.warmup, "warmup", 150*time.Millisecond, "unmeasured time before each phase")
 	names := flag.String("impls", "aioloop,aioloop-spin,std,gnet", "implementations, in table order")
 	flag.StringVar(&c.bin, "bin", "", "directory of echoserver and loadgen (default: this program's)")
-	cpus := flag.String("cpus", "1,0", "server core, load generator core (used when taskset exists and there are 2+ cores)")
+	cpus := flag.String("cpus", "", "server core,load generator core (default: the second and first this process may use; pinned when taskset exists)")
 	flag.StringVar(&c.markdown, "markdown", "", "also write BENCHMARKS.md-style results to this file")
 	profile := flag.String("profile", "", "instead of the table: profile aioloop's server under load into this directory")
 	flag.Parse()
@@ -126,18 +127,38 @@ func (c *config) setup(names, cpus string) error {
 			return fmt.Errorf("%s not found in %s (make demo builds it): %w", b, c.bin, err)
 		}
 	}
-	parts := strings.Split(cpus, ",")
-	if len(parts) != 2 {
-		return fmt.Errorf("-cpus %q: want SERVER,LOADGEN", cpus)
+	if cpus == "" {
+		cpus = defaultCPUs()
 	}
-	if runtime.NumCPU() > 1 && haveTaskset() {
-		c.serverCPU, c.loadCPU = parts[0], parts[1]
-	} else {
+	switch parts := strings.Split(cpus, ","); {
+	case cpus == "" || !haveTaskset():
 		fmt.Fprintln(os.Stderr, "demo: one core or no taskset: server and load generator are not pinned")
+	case len(parts) != 2 || parts[0] == parts[1]:
+		return fmt.Errorf("-cpus %q: want two different cores, SERVER,LOADGEN", cpus)
+	default:
+		c.serverCPU, c.loadCPU = parts[0], parts[1]
 	}
 	var err error
 	c.tmp, err = os.MkdirTemp("", "aioloop-demo-")
 	return err
+}
+
+// defaultCPUs is "second,first" of the cores this process may run on, or "" with fewer than two.
+func defaultCPUs() string {
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) != nil {
+		return ""
+	}
+	var ids []int
+	for i := 0; i < len(set)*64 && len(ids) < 2; i++ {
+		if set.IsSet(i) {
+			ids = append(ids, i)
+		}
+	}
+	if len(ids) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("%d,%d", ids[1], ids[0])
 }
 
 func hasStd(ims []impl) bool {
