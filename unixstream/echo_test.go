@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/unixstream"
 )
 
@@ -76,6 +77,27 @@ func (w *flowWriter) ResumeWriting() {
 	w.pump()
 }
 
+// echoChecked connects a flowWriter to the echo server at path, sends total random bytes (from
+// seed) as fast as flow control allows, half-closes, runs l until the connection is lost, and
+// checks that every byte came back, by count and by SHA-256. It returns the writer, for its
+// flow-control events and ConnectionLost calls.
+func echoChecked(t *testing.T, l *loop.Loop, path string, total int, seed byte) *flowWriter {
+	t.Helper()
+	got := sha256.New()
+	n := 0
+	w := &flowWriter{conn: &conn{keepOpen: true}, rng: rand.NewChaCha8([32]byte{seed}), left: total, written: sha256.New()}
+	w.onData = func(c *conn, b []byte) { got.Write(b); n += len(b); c.data = c.data[:0] }
+	w.onEOF = func(c *conn) { c.t.Close() }
+	w.onLost = func(*conn, error) { l.Stop() }
+	client(t, l, path, w)
+	l.CallSoon(w.pump)
+	run(t, l)
+	if n != total || !bytes.Equal(got.Sum(nil), w.written.Sum(nil)) {
+		t.Fatalf("echoed %d of %d bytes; checksums equal: %v", n, total, bytes.Equal(got.Sum(nil), w.written.Sum(nil)))
+	}
+	return w
+}
+
 // 64 MiB each way through an echo server, written as fast as flow control allows, checked by
 // SHA-256 on both ends.
 func Test64MiBEachWayWithChecksum(t *testing.T) {
@@ -86,18 +108,7 @@ func Test64MiBEachWayWithChecksum(t *testing.T) {
 		return &conn{keepOpen: true, onData: func(c *conn, b []byte) { c.t.Write(b); c.data = c.data[:0] },
 			onEOF: func(c *conn) { c.t.WriteEOF() }}
 	})
-	got := sha256.New()
-	n := 0
-	w := &flowWriter{conn: &conn{keepOpen: true}, rng: rand.NewChaCha8([32]byte{7}), left: total, written: sha256.New()}
-	w.onData = func(c *conn, b []byte) { got.Write(b); n += len(b); c.data = c.data[:0] }
-	w.onEOF = func(c *conn) { c.t.Close() }
-	w.onLost = func(*conn, error) { l.Stop() }
-	client(t, l, path, w)
-	l.CallSoon(w.pump)
-	run(t, l)
-	if n != total || !bytes.Equal(got.Sum(nil), w.written.Sum(nil)) {
-		t.Fatalf("echoed %d of %d bytes; checksums equal: %v", n, total, bytes.Equal(got.Sum(nil), w.written.Sum(nil)))
-	}
+	w := echoChecked(t, l, path, total, 7)
 	if !strings.Contains(strings.Join(w.events, ","), "pause,resume") {
 		t.Fatalf("a 64 MiB write never paused: events %v", w.events[:min(len(w.events), 10)])
 	}

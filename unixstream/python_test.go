@@ -6,8 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"testing"
@@ -55,20 +53,7 @@ func TestOurClientAgainstPythonServer(t *testing.T) {
 		t.Fatalf("python server said %q", line)
 	}
 
-	l := newLoop(t)
-	const total = 8 << 20
-	sent, got := sha256.New(), sha256.New()
-	n := 0
-	w := &flowWriter{conn: &conn{keepOpen: true}, rng: rand.NewChaCha8([32]byte{9}), left: total, written: sent}
-	w.onData = func(c *conn, b []byte) { got.Write(b); n += len(b); c.data = c.data[:0] }
-	w.onEOF = func(c *conn) { c.t.Close() }
-	w.onLost = func(*conn, error) { l.Stop() }
-	client(t, l, path, w)
-	l.CallSoon(w.pump)
-	run(t, l)
-	if n != total || !bytes.Equal(sent.Sum(nil), got.Sum(nil)) {
-		t.Fatalf("echoed %d of %d bytes; checksums equal %v", n, total, bytes.Equal(sent.Sum(nil), got.Sum(nil)))
-	}
+	echoChecked(t, newLoop(t), path, 8<<20, 9)
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("python server: %v", err)
 	}
