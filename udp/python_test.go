@@ -3,11 +3,7 @@
 package udp_test
 
 import (
-	"bufio"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,27 +12,15 @@ import (
 	"github.com/aioloop/aioloop/udp"
 )
 
-func python3(t *testing.T) string { return testpeer.Python3(t) }
-
 // Python's asyncio UDP echo client (the asyncio docs' example) against an aioloop echo server.
 func TestPythonAsyncioClientAgainstOurServer(t *testing.T) {
-	py := python3(t)
 	l := newLoop(t)
 	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
 	echo(t, sr)
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "testdata/asyncio_udp.py", "client", "127.0.0.1",
+	out, err := testpeer.PythonClient(t, l, guard, "testdata/asyncio_udp.py", "client", "127.0.0.1",
 		fmt.Sprint(srv.LocalAddr().AddrPort().Port()), "Hello World!")
-	var out []byte
-	var cmdErr error
-	go func() {
-		out, cmdErr = cmd.CombinedOutput()
-		l.CallSoonThreadsafe(l.Stop)
-	}()
-	run(t, l)
-	if cmdErr != nil {
-		t.Fatalf("python client: %v\n%s", cmdErr, out)
+	if err != nil {
+		t.Fatalf("python client: %v\n%s", err, out)
 	}
 	want := "Send: Hello World!\nReceived: Hello World!\nClose the socket\nConnection closed\n"
 	if string(out) != want {
@@ -49,28 +33,12 @@ func TestPythonAsyncioClientAgainstOurServer(t *testing.T) {
 
 // Python's asyncio UDP echo server (the asyncio docs' example) against an aioloop client.
 func TestOurClientAgainstPythonAsyncioServer(t *testing.T) {
-	py := python3(t)
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	cmd := exec.CommandContext(ctx, py, "testdata/asyncio_udp.py", "server", "127.0.0.1", "0", "3")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	line, wait := testpeer.PythonServer(t, guard, "testdata/asyncio_udp.py", "server", "127.0.0.1", "0", "3")
+	f := strings.Fields(line)
+	if len(f) != 3 || f[0] != "listening" {
+		t.Fatalf("python server said %q", line)
 	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() }) // on an early failure: kill and reap it
-	lines := bufio.NewScanner(stdout)
-	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "listening ") {
-		t.Fatalf("python server said %q", lines.Text())
-	}
-	f := strings.Fields(lines.Text())
 	addr := f[1] + ":" + f[2]
-	go func() {
-		for lines.Scan() { // drain the server's log
-		}
-	}()
 
 	l := newLoop(t)
 	cli, cr := endpoint(t, l, udp.Options{RemoteAddr: addr})
@@ -91,7 +59,7 @@ func TestOurClientAgainstPythonAsyncioServer(t *testing.T) {
 			t.Fatalf("reply %d: got %d replies; want %q from %s", i, len(cr.got), m[:min(len(m), 20)], addr)
 		}
 	}
-	if err := cmd.Wait(); err != nil {
+	if err := wait(); err != nil {
 		t.Fatalf("python server: %v", err)
 	}
 }

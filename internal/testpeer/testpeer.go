@@ -1,4 +1,4 @@
-// Package testpeer finds the real peers that aioloop's interoperation tests run against, programs
+// Package testpeer finds and runs the real peers that aioloop's interoperation tests run against, programs
 // nobody here wrote.
 package testpeer
 
