@@ -1,5 +1,5 @@
-// Package testpeer finds and runs the real peers that aioloop's interoperation tests run against, programs
-// nobody here wrote.
+// Package testpeer finds and runs the real peers that aioloop's interoperation tests run against,
+// programs nobody here wrote.
 package testpeer
 
 import (
