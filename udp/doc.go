@@ -26,11 +26,11 @@
 //
 // SendTo and Send try the syscall at once. Only what the kernel refuses for now (EAGAIN) is copied
 // into the transport's queue, which is drained with sendmmsg when the socket is writable. The one
-// exception is a reply: called from the transport's own DatagramReceived or ErrorReceived, SendTo
-// copies the datagram aside, and the answers to one received batch leave together in one sendmmsg
-// as soon as the batch is delivered (an echo server makes two syscalls per batch of up to 16
-// datagrams instead of one per datagram plus one). As in
-// asyncio, other OS errors on send or receive go to ErrorReceived and the transport stays open (an
+// exception is a reply: called from the transport's own DatagramReceived, SendTo copies the
+// datagram aside, and the answers to one received batch leave together in one sendmmsg as soon as
+// the batch is delivered (an echo server makes two syscalls per batch of up to 16 datagrams
+// instead of one per datagram plus one). As in asyncio, other OS errors on send or receive go to
+// ErrorReceived and the transport stays open (an
 // ICMP port unreachable on a connected endpoint arrives there as ECONNREFUSED).
 //
 // Flow control is asyncio's: each queued datagram counts its length plus 8 bytes; strictly above the

@@ -111,10 +111,11 @@ func (t *Transport) SetWriteBufferLimits(high, low int) error {
 // asyncio, and SendTo returns nil; it returns an error only for a closing transport (matching
 // net.ErrClosed) or a bad destination. asyncio's sendto.
 //
-// Called from DatagramReceived (or ErrorReceived) of this transport, SendTo does not make a syscall
-// at once: the datagram is copied aside and the replies to one received batch leave together in
-// one sendmmsg when the batch has been delivered, before the loop does anything else. An OS error
-// for such a datagram reaches ErrorReceived then.
+// Called while this transport delivers a received batch (from its DatagramReceived, or from
+// ErrorReceived for a truncated datagram of the batch), SendTo does not make a syscall at once:
+// the datagram is copied aside and the replies to one batch leave together in one sendmmsg when
+// the batch has been delivered, before the loop does anything else. An OS error for such a
+// datagram reaches ErrorReceived then.
 func (t *Transport) SendTo(data []byte, to Addr) error {
 	if t.closing {
 		return errClosed
