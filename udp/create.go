@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/aioloop/aioloop/internal/sock"
@@ -37,9 +38,13 @@ func stateOf(l *loop.Loop) *loopState {
 // CreateDatagramEndpoint makes a datagram endpoint on l and returns its transport and the protocol
 // that factory made for it (asyncio's loop.create_datagram_endpoint). Options are checked before
 // any socket exists; host names are resolved on the calling goroutine, which therefore must not be
-// the loop's (ErrResolveOnLoop) unless the addresses are numeric. The socket is made on the calling
-// goroutine too; the registration, factory and ConnectionMade run on the loop goroutine, and
-// ConnectionMade has run when it returns. Any goroutine; while l runs and the caller is another
+// the loop's (ErrResolveOnLoop) unless the addresses are numeric. Every resolved address (every
+// pair of local and remote addresses of one family) is tried in order until one binds and
+// connects, as asyncio tries them; when none does, the error joins every attempt's. The socket is
+// made on the calling goroutine too; the registration, factory and ConnectionMade run on the loop
+// goroutine, and ConnectionMade has run when it returns. A panic in the factory or in
+// ConnectionMade fails the creation, and the transport the protocol may hold is closed (IsClosing
+// reports true; no ConnectionLost follows). Any goroutine; while l runs and the caller is another
 // goroutine, it waits for the loop.
 func CreateDatagramEndpoint(l *loop.Loop, factory func() Protocol, opts Options) (*Transport, Protocol, error) {
 	if l == nil {
@@ -52,19 +57,13 @@ func CreateDatagramEndpoint(l *loop.Loop, factory func() Protocol, opts Options)
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &Transport{l: l, fd: -1}
+	t := &Transport{l: l, fd: -1, reading: true}
 	if opts.Sock != nil {
 		err = t.adopt(opts.Sock)
 	} else {
-		var ep endpoint
-		if ep, err = opts.resolve(l, family); err == nil {
-			err = t.open(ep, &opts)
-		}
-	}
-	var proto Protocol
-	if err == nil {
-		if derr := l.Do(func() { proto, err = t.start(factory) }); derr != nil {
-			err = derr
+		var eps []endpoint
+		if eps, err = opts.resolve(l, family); err == nil {
+			err = t.openFirst(eps, &opts)
 		}
 	}
 	if err != nil {
@@ -73,10 +72,43 @@ func CreateDatagramEndpoint(l *loop.Loop, factory func() Protocol, opts Options)
 		}
 		return nil, nil, err
 	}
+	var proto Protocol
+	ran := false
+	derr := l.Do(func() { ran = true; proto, err = t.start(factory) })
+	if !ran { // the loop closed first: start never ran, and the socket is still ours
+		sock.Close(t.fd)
+		t.fd = -1
+		return nil, nil, derr
+	}
+	if err != nil {
+		return nil, nil, err // start closed the socket
+	}
 	return t, proto, nil
 }
 
+// openFirst opens the first endpoint that binds and connects.
+func (t *Transport) openFirst(eps []endpoint, opts *Options) error {
+	var errs []error
+	for _, ep := range eps {
+		err := t.open(ep, opts)
+		if err == nil {
+			return nil
+		}
+		if t.fd >= 0 {
+			sock.Close(t.fd)
+			t.fd = -1
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
 // open makes, configures, binds and connects the socket. On error, t.fd is the caller's to close.
+// With AllowBroadcast the socket is not connected to the remote address, as asyncio does not
+// connect it: answers from other hosts must arrive (discovery).
 func (t *Transport) open(ep endpoint, opts *Options) error {
 	fd, err := sock.Socket(ep.family, syscall.SOCK_DGRAM, opts.Proto)
 	if err != nil {
@@ -98,12 +130,27 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 			return fmt.Errorf("udp: bind %s: %w", ep.local, err)
 		}
 	}
-	if ep.remote.IsValid() {
+	if ep.remote.IsValid() && !opts.AllowBroadcast {
 		if err := sock.Connect(fd, ep.family, ep.remote.ap, ep.remote.path); err != nil {
 			return fmt.Errorf("udp: connect %s: %w", ep.remote, err)
 		}
 	}
-	return t.readAddrs()
+	if err := t.readAddrs(); err != nil {
+		return err
+	}
+	if ep.remote.IsValid() && !t.remote.IsValid() {
+		t.dest = ep.remote
+		ok := false
+		if ep.family == syscall.AF_UNIX {
+			ok = t.destSA.SetPath(ep.remote.path)
+		} else {
+			ok = t.destSA.SetAddrPort(ep.remote.ap, ep.family)
+		}
+		if !ok {
+			return fmt.Errorf("udp: Options.RemoteAddr %s: %w", ep.remote, ErrDestination)
+		}
+	}
+	return nil
 }
 
 // adopt takes a duplicate of an existing datagram socket. On error, t.fd is the caller's to close.
@@ -136,6 +183,7 @@ func (t *Transport) readAddrs() error {
 	if ap, path, ok := sock.PeerAddr(t.fd); ok {
 		t.remote = t.addr(ap, path)
 	}
+	t.dest = t.remote
 	return nil
 }
 
@@ -147,23 +195,25 @@ func (t *Transport) addr(ap netip.AddrPort, path string) Addr {
 }
 
 // start registers the socket and makes the protocol; loop goroutine. A panic in the factory or in
-// ConnectionMade fails the creation.
+// ConnectionMade fails the creation; on any failure the socket is closed here and the transport is
+// dead (kill), so that a protocol holding it cannot reach a descriptor number reused since.
 func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	st := stateOf(t.l)
 	t.recv, t.send, t.replies = st.recv, st.send, &st.replies
 	t.flow.Init(t.reportFlowPanic)
-	if t.reg, err = t.l.Register(t.fd, t, loop.Readable); err != nil {
-		return nil, fmt.Errorf("udp: %w", err)
-	}
 	defer func() {
 		if v := recover(); v != nil {
-			t.reg.Unregister()
-			err = fmt.Errorf("udp: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v})
+			err = fmt.Errorf("udp: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v, Stack: debug.Stack()})
+		}
+		if err != nil {
+			t.kill()
 		}
 	}()
+	if t.reg, err = t.l.Register(t.fd, (*handler)(t), loop.Readable); err != nil {
+		return nil, fmt.Errorf("udp: %w", err)
+	}
 	p = factory()
 	if p == nil {
-		t.reg.Unregister()
 		return nil, errors.New("udp: protocol factory returned nil")
 	}
 	t.SetProtocol(p)

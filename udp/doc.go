@@ -17,25 +17,40 @@
 // must copy it. One event reads at most 64 datagrams, so one busy socket cannot starve the others.
 //
 // Each receive buffer holds 65,536 bytes, so every UDP datagram (at most 65,507 bytes over IPv4,
-// 65,527 over IPv6) arrives whole. Memory per loop is bounded by construction: 16 buffers, 1 MiB of
-// address space made once per loop on its first datagram endpoint, of which the kernel touches only
-// the pages datagrams reach. A Unix datagram larger than a buffer is not delivered cut: it is
-// reported to ErrorReceived as a *TruncatedError.
+// 65,527 over IPv6) arrives whole. Memory per loop is bounded by construction and made once, on
+// the loop's first datagram endpoint: 16 receive buffers (1 MiB of address space, of which the
+// kernel touches only the pages datagrams reach) and a 64 KiB arena for staged replies (below).
+// A Unix datagram larger than a buffer is not delivered cut: it is reported to ErrorReceived as a
+// *TruncatedError.
+//
+// PauseReading stops DatagramReceived at once, even in the middle of a batch: what was already
+// read is copied aside and delivered first after ResumeReading.
 //
 // # Sending
 //
 // SendTo and Send try the syscall at once. Only what the kernel refuses for now (EAGAIN) is copied
 // into the transport's queue, which is drained with sendmmsg when the socket is writable. The one
 // exception is a reply: called from the transport's own DatagramReceived, SendTo copies the
-// datagram aside, and the answers to one received batch leave together in one sendmmsg as soon as
-// the batch is delivered (an echo server makes two syscalls per batch of up to 16 datagrams
-// instead of one per datagram plus one). As in asyncio, other OS errors on send or receive go to
-// ErrorReceived and the transport stays open (an
-// ICMP port unreachable on a connected endpoint arrives there as ECONNREFUSED).
+// datagram aside, and the answers leave in sendmmsg calls of up to 16 datagrams or 64 KiB: the
+// last one as soon as the batch is delivered, an earlier one whenever the staging fills (an echo
+// server makes two syscalls per batch of up to 16 datagrams instead of one per datagram plus
+// one). Replies keep their SendTo order, also behind datagrams queued on EAGAIN. As in asyncio,
+// other OS errors on send or receive go to ErrorReceived and the transport stays open (an ICMP
+// port unreachable on a connected endpoint arrives there as ECONNREFUSED); the errors of staged
+// replies and of the queue's drain are reported once that send path is done, so ErrorReceived
+// never runs while the transport walks its datagrams.
 //
 // Flow control is asyncio's: each queued datagram counts its length plus 8 bytes; strictly above the
 // high-water mark (64 KiB by default) the protocol's PauseWriting is called, and at or below the
 // low-water mark (16 KiB) ResumeWriting.
+//
+// # Errors in the protocol
+//
+// A panic in DatagramReceived, ErrorReceived, PauseWriting or ResumeWriting is recovered and handed
+// to the loop's exception handler with the transport and protocol named, and the endpoint stays
+// open, as asyncio leaves a datagram transport open when datagram_received raises: one malformed
+// datagram must not take a UDP server down. The rest of the batch is still delivered. A panic in
+// the factory or in ConnectionMade fails CreateDatagramEndpoint instead.
 //
 // # Platforms
 //

@@ -4,14 +4,12 @@ package udp_test
 
 import (
 	"encoding/binary"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
 
@@ -188,24 +186,5 @@ func TestCloseFlushesAbortDrops(t *testing.T) {
 				t.Fatalf("datagram %d arrived as #%d", s, i)
 			}
 		}
-	}
-}
-
-func TestPanicInProtocolClosesTheTransport(t *testing.T) {
-	l := newLoop(t)
-	var reports []loop.Exception
-	l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
-	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
-	sr.onData = func(*recorder, []byte, udp.Addr) { panic("protocol bug") }
-	sr.onLost = func(*recorder, error) { l.Stop() }
-	cli, _ := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
-	cli.Send([]byte("x"))
-	run(t, l)
-	var pe *loop.PanicError
-	if len(sr.lost) != 1 || !errors.As(sr.lost[0], &pe) || pe.Value != "protocol bug" || !srv.IsClosing() {
-		t.Fatalf("ConnectionLost %v, closing %v", sr.lost, srv.IsClosing())
-	}
-	if len(reports) != 1 || reports[0].Transport != srv {
-		t.Fatalf("reports %+v", reports)
 	}
 }

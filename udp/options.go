@@ -116,9 +116,9 @@ func (o *Options) check() (family int, err error) {
 			return 0, errors.New("udp: Options.AllowBroadcast is for IP endpoints, not AF_UNIX")
 		}
 		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
-			if len(a.path) > sock.MaxPathLen {
-				return 0, fmt.Errorf("udp: Options.%s is %d bytes; a Unix socket path holds at most %d: %w",
-					a.name, len(a.path), sock.MaxPathLen, sock.ErrPathTooLong)
+			if len(a.path) > sock.PathLimit(a.path) {
+				return 0, fmt.Errorf("udp: Options.%s is %d bytes; a Unix socket path of its kind holds at most %d: %w",
+					a.name, len(a.path), sock.PathLimit(a.path), sock.ErrPathTooLong)
 			}
 			if a.path != "" && !isUnixPath(a.path) && strings.Contains(a.path, ":") && o.Family == 0 {
 				return 0, fmt.Errorf("udp: Options.%s %q mixes a Unix path with an IP address", a.name, a.path)

@@ -11,10 +11,11 @@ type Protocol interface {
 	// buffers: valid until the method returns; copy what you keep. from is a value.
 	DatagramReceived(data []byte, from Addr)
 	// ErrorReceived is called with an OS error from a send or a receive (an ICMP error on a
-	// connected endpoint, for instance). The transport stays open.
+	// connected endpoint, for instance). The transport stays open. It is never called from inside
+	// another ErrorReceived of the same transport.
 	ErrorReceived(err error)
-	// ConnectionLost is called once the transport is closed: nil after Close or Abort, the error
-	// otherwise (a recovered panic in a protocol method, for instance).
+	// ConnectionLost is called once the transport is closed, after every other method: nil after
+	// Close or Abort.
 	ConnectionLost(err error)
 }
 

@@ -4,7 +4,7 @@ import "github.com/aioloop/aioloop/internal/sock"
 
 // replies gathers what a transport sends while it delivers a batch of received datagrams, so that
 // the answers to a recvmmsg batch leave in one sendmmsg instead of one sendto each. It belongs to
-// the loop (one transport delivers at a time) and is empty between batches: OnReadable flushes it
+// the loop (one transport delivers at a time) and is empty between batches: onReadable flushes it
 // after each batch, and Close before it closes. The bytes are copied into arena, so a protocol may
 // reuse its buffer as soon as SendTo returns.
 type replies struct {
@@ -13,16 +13,16 @@ type replies struct {
 	used  int
 }
 
-// stage keeps a datagram of t's for the flush, making room by flushing when the batch is full. It
-// returns false when the datagram is larger than the arena: the caller sends it alone.
+// stage keeps a datagram of t's for the flush, making room by flushing when the staging is full.
+// It returns false when the caller must send or queue the datagram itself: it is larger than the
+// arena, or the flush left datagrams in the queue, which this one must follow.
 func (t *Transport) stage(data []byte, to *sock.Sockaddr) bool {
 	r := t.replies
-	if len(data) > len(r.arena) {
-		t.flushReplies()
-		return false
-	}
 	if len(r.msgs) == cap(r.msgs) || len(data) > len(r.arena)-r.used {
 		t.flushReplies()
+		if t.head < len(t.queue) || len(data) > len(r.arena) {
+			return false
+		}
 	}
 	buf := r.arena[r.used : r.used+len(data) : r.used+len(data)]
 	copy(buf, data)
@@ -31,13 +31,13 @@ func (t *Transport) stage(data []byte, to *sock.Sockaddr) bool {
 	return true
 }
 
-// flushReplies sends the staged datagrams with sendmmsg. What the kernel refuses for now is queued
-// as SendTo queues it; any other error goes to ErrorReceived for that datagram, and the rest are
-// still sent.
+// flushReplies sends the staged datagrams with sendmmsg and empties the staging. What the kernel
+// refuses for now is queued, in order; any other error is kept for ErrorReceived (afterSending)
+// and the rest are still sent. It calls no protocol method.
 func (t *Transport) flushReplies() {
 	r := t.replies
 	msgs := r.msgs
-	for len(msgs) > 0 && !t.lost {
+	for len(msgs) > 0 {
 		n, err := t.send.Send(t.fd, msgs)
 		msgs = msgs[n:]
 		if err == nil {
@@ -45,17 +45,18 @@ func (t *Transport) flushReplies() {
 		}
 		if sock.Temporary(err) {
 			for i := range msgs {
-				t.enqueue(msgs[i].Data, &msgs[i].To)
+				t.queueCopy(msgs[i].Data, &msgs[i].To)
 			}
+			t.setInterest()
 			break
 		}
 		msgs = msgs[1:]
-		t.proto.ErrorReceived(err)
+		t.errs = append(t.errs, err)
 	}
 	t.dropReplies()
 }
 
-// dropReplies empties the batch without sending it (Abort).
+// dropReplies empties the staging without sending it (Abort).
 func (t *Transport) dropReplies() {
 	r := t.replies
 	clear(r.msgs)

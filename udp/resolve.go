@@ -24,10 +24,9 @@ func familyOf(a netip.Addr) int {
 	return syscall.AF_INET6
 }
 
-// resolve turns the options into an endpoint. Names are looked up here, on the caller's goroutine;
-// on the loop goroutine a name is ErrResolveOnLoop.
-func (o *Options) resolve(l *loop.Loop, family int) (endpoint, error) {
-	ep := endpoint{family: family}
+// resolve turns the options into the endpoints to try, in order. Names are looked up here, on the
+// caller's goroutine; on the loop goroutine a name is ErrResolveOnLoop.
+func (o *Options) resolve(l *loop.Loop, family int) ([]endpoint, error) {
 	pick := func(a netip.Addr) int {
 		if family != 0 {
 			return family
@@ -35,48 +34,53 @@ func (o *Options) resolve(l *loop.Loop, family int) (endpoint, error) {
 		return familyOf(a)
 	}
 	if family == syscall.AF_UNIX {
-		ep.local = UnixAddr(o.LocalAddr)
+		ep := endpoint{family: family, local: UnixAddr(o.LocalAddr)}
 		if o.RemoteAddr != "" {
 			ep.remote = UnixAddr(o.RemoteAddr)
 		}
-		return ep, nil
+		return []endpoint{ep}, nil
 	}
 	var locals, remotes []netip.AddrPort
 	var err error
 	if o.LocalAddr != "" {
 		if locals, err = o.lookup(l, "LocalAddr", o.LocalAddr, family); err != nil {
-			return ep, err
+			return nil, err
 		}
 	}
 	if o.RemoteAddr != "" {
 		if remotes, err = o.lookup(l, "RemoteAddr", o.RemoteAddr, family); err != nil {
-			return ep, err
+			return nil, err
 		}
 	}
+	var eps []endpoint
 	switch {
 	case len(remotes) == 0 && len(locals) == 0:
 		// Family is set (check made sure): an unbound, unconnected socket.
+		eps = append(eps, endpoint{family: family})
 	case len(remotes) == 0:
-		ep.local = AddrFromAddrPort(locals[0])
-		ep.family = pick(locals[0].Addr())
+		for _, lo := range locals {
+			eps = append(eps, endpoint{family: pick(lo.Addr()), local: AddrFromAddrPort(lo)})
+		}
 	case len(locals) == 0:
-		ep.remote = AddrFromAddrPort(remotes[0])
-		ep.family = pick(remotes[0].Addr())
+		for _, r := range remotes {
+			eps = append(eps, endpoint{family: pick(r.Addr()), remote: AddrFromAddrPort(r)})
+		}
 	default:
-		// The first remote address that some local address shares a family with, as asyncio
-		// tries the pairs in order.
+		// Every pair of a remote and a local address of one family, remote addresses first, as
+		// asyncio pairs them by family.
 		for _, r := range remotes {
 			for _, lo := range locals {
 				if familyOf(r.Addr()) == familyOf(lo.Addr()) {
-					ep.local, ep.remote, ep.family = AddrFromAddrPort(lo), AddrFromAddrPort(r), pick(r.Addr())
-					return ep, nil
+					eps = append(eps, endpoint{family: pick(r.Addr()), local: AddrFromAddrPort(lo), remote: AddrFromAddrPort(r)})
 				}
 			}
 		}
-		return ep, fmt.Errorf("udp: Options.LocalAddr %q and Options.RemoteAddr %q have no address family in common",
-			o.LocalAddr, o.RemoteAddr)
+		if len(eps) == 0 {
+			return nil, fmt.Errorf("udp: Options.LocalAddr %q and Options.RemoteAddr %q have no address family in common",
+				o.LocalAddr, o.RemoteAddr)
+		}
 	}
-	return ep, nil
+	return eps, nil
 }
 
 // lookup resolves "host:port" to its candidates for the family (0 for either).

@@ -1,7 +1,6 @@
 package udp
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -39,13 +38,20 @@ func (e *TruncatedError) Error() string {
 }
 
 // Transport is a datagram endpoint (asyncio's DatagramTransport). Its methods are loop-only.
+//
+// Its states, in order: open; closing (Close or Abort called: no more DatagramReceived, the queue
+// drains after Close); lost (the socket is closed and ConnectionLost is scheduled); gone
+// (ConnectionLost has run: no protocol method is called again). A transport whose creation failed
+// is lost and gone at once.
 type Transport struct {
 	l      *loop.Loop
 	fd     int
 	reg    loop.Registration
 	family int
 	local  Addr
-	remote Addr
+	remote Addr          // the connected peer (peername)
+	dest   Addr          // where Send goes: remote, or RemoteAddr of an unconnected broadcast endpoint
+	destSA sock.Sockaddr // dest encoded, when the socket is not connected to it
 	proto  Protocol
 	flow   flow.Control
 	recv   *sock.RecvBatch
@@ -54,19 +60,34 @@ type Transport struct {
 	replies  *replies // the loop's; see replies.go
 	batching bool     // delivering a received batch: SendTo stages into replies
 
+	reading bool      // not paused by PauseReading
+	held    []pending // datagrams read before a PauseReading took effect; see read.go
+
 	queue   []sock.Datagram // what the kernel refused for now; queue[head:] is pending
 	head    int
 	spare   [][]byte // copies' buffers, for reuse
 	size    int      // WriteBufferSize
 	closing bool
-	lost    bool // ConnectionLost scheduled
+	lost    bool // socket closed, ConnectionLost scheduled
+	gone    bool // ConnectionLost ran (or the creation failed): the protocol hears nothing more
+
+	errs  []error // send errors waiting for the end of a batch or a flush; see errors.go
+	inErr bool    // ErrorReceived is running
 
 	lastRaw  []byte // the last Unix peer's raw path, so that a steady peer costs no allocation
 	lastPeer Addr
 
-	backoff time.Duration // see OnWritable: the wait before retrying a full Unix peer
+	backoff time.Duration // see onWritable: the wait before retrying a full Unix peer
 	resting bool          // write interest dropped until the backoff timer
 }
+
+// handler is the Transport as the loop's fd handler, so that OnReadable and OnWritable are not
+// part of the Transport's public methods.
+type handler Transport
+
+func (h *handler) OnReadable()       { (*Transport)(h).onReadable() }
+func (h *handler) OnWritable()       { (*Transport)(h).onWritable() }
+func (h *handler) OnPanic(err error) { (*Transport)(h).abort(err) } // a bug in this package, not the protocol's
 
 // Protocol returns the protocol (asyncio's get_protocol).
 func (t *Transport) Protocol() Protocol { return t.proto }
@@ -80,10 +101,13 @@ func (t *Transport) SetProtocol(p Protocol) {
 // LocalAddr returns the bound address (get_extra_info('sockname')).
 func (t *Transport) LocalAddr() Addr { return t.local }
 
-// RemoteAddr returns the connected peer, or the zero Addr (get_extra_info('peername')).
+// RemoteAddr returns the connected peer, or the zero Addr (get_extra_info('peername')). An
+// endpoint made with AllowBroadcast and RemoteAddr is not connected (as in asyncio): its
+// RemoteAddr is the zero Addr, and Send still goes to Options.RemoteAddr.
 func (t *Transport) RemoteAddr() Addr { return t.remote }
 
-// IsClosing reports whether Close or Abort was called (asyncio's is_closing).
+// IsClosing reports whether Close or Abort was called, or the creation failed (asyncio's
+// is_closing).
 func (t *Transport) IsClosing() bool { return t.closing }
 
 // WriteBufferSize returns the bytes queued, each datagram counting 8 more than its length
@@ -105,26 +129,32 @@ func (t *Transport) SetWriteBufferLimits(high, low int) error {
 	return nil
 }
 
-// SendTo sends one datagram to the address to, or, on a connected endpoint, to its peer (to may
-// then be the zero Addr or the peer). A zero-length datagram is sent. The data is not kept: what
-// the kernel refuses for now is copied into the queue. An OS error goes to ErrorReceived, as in
-// asyncio, and SendTo returns nil; it returns an error only for a closing transport (matching
-// net.ErrClosed) or a bad destination. asyncio's sendto.
+// SendTo sends one datagram to the address to, or, on an endpoint made with RemoteAddr, to that
+// address (to may then be the zero Addr or that address). A zero-length datagram is sent. The data
+// is not kept: what the kernel refuses for now is copied into the queue. An OS error goes to
+// ErrorReceived, as in asyncio, and SendTo returns nil; it returns an error only for a closing
+// transport (matching net.ErrClosed) or a bad destination. asyncio's sendto.
 //
 // Called while this transport delivers a received batch (from its DatagramReceived, or from
 // ErrorReceived for a truncated datagram of the batch), SendTo does not make a syscall at once:
-// the datagram is copied aside and the replies to one batch leave together in one sendmmsg when
-// the batch has been delivered, before the loop does anything else. An OS error for such a
-// datagram reaches ErrorReceived then.
+// the datagram is copied aside, and the replies leave in sendmmsg calls of up to 16 datagrams (or
+// 64 KiB), the last of them when the batch has been delivered, before the loop does anything
+// else. An OS error for such a datagram reaches ErrorReceived after the batch.
+//
+// Called from ErrorReceived, a send that fails again is reported in the next loop iteration, not
+// from inside that ErrorReceived: a protocol that answers every error cannot recurse without bound.
 func (t *Transport) SendTo(data []byte, to Addr) error {
 	if t.closing {
 		return errClosed
 	}
 	var sa sock.Sockaddr
 	switch {
-	case t.remote.IsValid():
-		if to.IsValid() && to != t.remote {
-			return fmt.Errorf("%w: %q on an endpoint connected to %q", ErrDestination, to.String(), t.remote.String())
+	case t.dest.IsValid():
+		if to.IsValid() && to != t.dest {
+			return fmt.Errorf("%w: %q on an endpoint whose remote address is %q", ErrDestination, to.String(), t.dest.String())
+		}
+		if !t.remote.IsValid() {
+			sa = t.destSA
 		}
 	case !to.IsValid():
 		return fmt.Errorf("%w: no address on an unconnected endpoint", ErrDestination)
@@ -137,16 +167,16 @@ func (t *Transport) SendTo(data []byte, to Addr) error {
 			return fmt.Errorf("%w: %q for this endpoint's address family", ErrDestination, to.String())
 		}
 	}
-	if t.head == len(t.queue) {
-		if t.batching && t.stage(data, &sa) {
-			return nil
-		}
+	if t.head == len(t.queue) && t.batching && t.stage(data, &sa) {
+		return nil
+	}
+	if t.head == len(t.queue) { // still empty: a staging flush may have queued what the kernel refused
 		err := sock.SendTo(t.fd, data, &sa)
 		if err == nil {
 			return nil
 		}
 		if !sock.Temporary(err) {
-			t.proto.ErrorReceived(err)
+			t.sendFailed(err)
 			return nil
 		}
 	}
@@ -154,191 +184,27 @@ func (t *Transport) SendTo(data []byte, to Addr) error {
 	return nil
 }
 
-// Send sends one datagram to the connected peer (asyncio's sendto(data) on an endpoint made with
+// Send sends one datagram to Options.RemoteAddr (asyncio's sendto(data) on an endpoint made with
 // remote_addr).
 func (t *Transport) Send(data []byte) error {
-	if !t.closing && !t.remote.IsValid() {
+	if !t.closing && !t.dest.IsValid() {
 		return ErrNotConnected
 	}
 	return t.SendTo(data, Addr{})
 }
 
-// enqueue copies a datagram the kernel refused into the queue and watches for writability.
-func (t *Transport) enqueue(data []byte, to *sock.Sockaddr) {
-	var buf []byte
-	if n := len(t.spare); n > 0 && cap(t.spare[n-1]) >= len(data) {
-		buf, t.spare = t.spare[n-1][:len(data)], t.spare[:n-1]
-	} else {
-		buf = make([]byte, len(data))
-	}
-	copy(buf, data)
-	t.queue = append(t.queue, sock.Datagram{Data: buf, To: *to})
-	t.size += len(data) + overhead
-	t.setInterest()
-	t.flow.MaybePause(t.size)
-}
-
-// setInterest watches for reading unless closing, and for writing while the queue holds data
-// (unless resting: see OnWritable).
-func (t *Transport) setInterest() {
-	if t.lost {
-		return
-	}
-	var in loop.Interest
-	if !t.closing {
-		in |= loop.Readable
-	}
-	if t.head < len(t.queue) && !t.resting {
-		in |= loop.Writable
-	}
-	t.reg.SetInterest(in)
-}
-
-// rest stops watching writability for the backoff time, then tries again.
-func (t *Transport) rest() {
-	t.backoff = min(max(2*t.backoff, time.Millisecond), 64*time.Millisecond)
-	t.resting = true
-	t.setInterest()
-	t.l.CallLater(t.backoff, func() {
-		t.resting = false
-		if !t.lost {
-			t.OnWritable()
-		}
-	})
-}
-
-// reportFlowPanic reports a panic in PauseWriting or ResumeWriting, as asyncio reports an
-// exception from pause_writing.
-func (t *Transport) reportFlowPanic(method string, v any) {
-	t.l.CallExceptionHandler(loop.Exception{
-		Message: "udp: protocol." + method + "() failed", Err: &loop.PanicError{Value: v},
-		Panic: v, Transport: t, Protocol: t.proto,
-	})
-}
-
-// OnReadable reads datagrams in batches and delivers them; loop.Handler. Not for users.
-func (t *Transport) OnReadable() {
-	for budget := recvBudget; budget > 0 && !t.closing; {
-		n, err := t.recv.Recv(t.fd)
-		if err != nil {
-			if sock.Temporary(err) {
-				return
-			}
-			t.proto.ErrorReceived(err)
-			budget--
-			continue
-		}
-		t.batching = true
-		for i := 0; i < n && !t.closing; i++ {
-			data, from, truncated := t.recv.Msg(i)
-			if truncated {
-				t.proto.ErrorReceived(&TruncatedError{From: t.peer(from), Max: bufSize})
-			} else {
-				t.proto.DatagramReceived(data, t.peer(from))
-			}
-		}
-		t.batching = false
-		if len(t.replies.msgs) > 0 {
-			t.flushReplies()
-		}
-		if t.closing {
-			return
-		}
-		if n < t.recv.Cap() {
-			return // drained
-		}
-		budget -= n
-	}
-}
-
-// peer decodes a source address. IP addresses are values; a Unix path becomes a string, made once
-// per change of peer.
-func (t *Transport) peer(from *sock.Sockaddr) Addr {
-	if ap, ok := from.AddrPort(); ok {
-		return AddrFromAddrPort(ap)
-	}
-	raw, ok := from.Path()
-	if !ok {
-		return t.remote // a connected socket may report no source
-	}
-	if t.lastPeer.unix && bytes.Equal(raw, t.lastRaw) {
-		return t.lastPeer
-	}
-	t.lastRaw = append(t.lastRaw[:0], raw...)
-	path := string(raw)
-	if len(raw) > 0 && raw[0] == 0 {
-		path = "@" + path[1:]
-	}
-	t.lastPeer = UnixAddr(path)
-	return t.lastPeer
-}
-
-// OnWritable drains the queue with sendmmsg; loop.Handler. Not for users.
-//
-// An unconnected Unix datagram socket whose peer's queue is full gets EAGAIN while epoll keeps
-// calling it writable: Linux wakes only connected senders when a peer drains (unix_dgram_poll).
-// Such a transport rests instead of spinning: it stops watching writability and retries after
-// 1 ms, doubling to 64 ms while the peer stays full.
-func (t *Transport) OnWritable() {
-	for t.head < len(t.queue) {
-		n, err := t.send.Send(t.fd, t.queue[t.head:])
-		t.pop(n)
-		if n > 0 {
-			t.backoff = 0
-		}
-		if err != nil {
-			if sock.Temporary(err) {
-				if n == 0 && t.family == syscall.AF_UNIX && !t.remote.IsValid() {
-					t.rest()
-					return
-				}
-				break
-			}
-			t.pop(1) // that datagram cannot go: report it and carry on with the rest
-			t.proto.ErrorReceived(err)
-			if t.lost {
-				return // the protocol aborted
-			}
-		}
-	}
-	if t.head == len(t.queue) {
-		t.queue, t.head = t.queue[:0], 0
-	}
-	t.setInterest()
-	t.flow.MaybeResume(t.size)
-	if t.closing && t.head == len(t.queue) && !t.lost {
-		t.lose(nil)
-	}
-}
-
-// pop drops n sent datagrams from the head of the queue, keeping their buffers for reuse.
-func (t *Transport) pop(n int) {
-	for i := range n {
-		d := &t.queue[t.head+i]
-		t.size -= len(d.Data) + overhead
-		if len(t.spare) < batchSize {
-			t.spare = append(t.spare, d.Data[:0])
-		}
-		*d = sock.Datagram{}
-	}
-	t.head += n
-}
-
-// OnPanic closes the transport after a panic in a protocol method, as asyncio's _fatal_error:
-// loop.PanicHandler. Not for users.
-func (t *Transport) OnPanic(err error) { t.abort(err) }
-
-// Close stops receiving, sends what is queued, then closes the socket and calls ConnectionLost(nil)
-// (asyncio's close). A second call does nothing.
+// Close stops receiving, sends what is queued (replies staged by SendTo included), then closes the
+// socket and calls ConnectionLost(nil) (asyncio's close). Datagrams held by PauseReading are
+// dropped. A second call does nothing.
 func (t *Transport) Close() {
 	if t.closing {
 		return
 	}
-	if t.batching {
-		t.batching = false
-		t.flushReplies() // sent by SendTo before Close: they go first
-	}
 	t.closing = true
+	t.held = nil
+	if t.batching {
+		t.flushReplies() // accepted by SendTo before Close: they go first; errors wait for the batch's end
+	}
 	if t.head == len(t.queue) {
 		t.lose(nil)
 		return
@@ -346,13 +212,14 @@ func (t *Transport) Close() {
 	t.setInterest() // stop reading; keep draining
 }
 
-// Abort closes at once: the queue is dropped, then ConnectionLost(nil) (asyncio's abort).
+// Abort closes at once: the queue and any staged replies are dropped, then ConnectionLost(nil)
+// (asyncio's abort).
 func (t *Transport) Abort() { t.abort(nil) }
 
 func (t *Transport) abort(err error) {
 	t.closing = true
+	t.held = nil
 	if t.batching {
-		t.batching = false
 		t.dropReplies()
 	}
 	if t.lost {
@@ -364,15 +231,36 @@ func (t *Transport) abort(err error) {
 	t.lose(err)
 }
 
-// lose stops watching the socket, closes it, and schedules ConnectionLost. asyncio closes the
-// socket after connection_lost; closing it first means a loop stopped and closed before that
+// lose stops watching the socket, closes it, and schedules ConnectionLost, once. asyncio closes
+// the socket after connection_lost; closing it first means a loop stopped and closed before that
 // callback runs still leaks no descriptor.
 func (t *Transport) lose(err error) {
-	t.lost = true
+	if t.lost {
+		return
+	}
+	t.lost, t.closing = true, true
 	t.reg.Unregister()
 	sock.Close(t.fd)
 	t.fd = -1
-	t.l.CallSoon(func() { t.proto.ConnectionLost(err) })
+	t.l.CallSoon(func() {
+		t.gone = true
+		t.proto.ConnectionLost(err)
+	})
+}
+
+// kill ends a transport whose creation failed: no ConnectionLost (the creation's error says why),
+// and its descriptor number, which may be reused at once, is forgotten.
+func (t *Transport) kill() {
+	t.closing = true
+	if t.lost {
+		return // the protocol closed it in ConnectionMade: ConnectionLost is already scheduled
+	}
+	t.lost, t.gone = true, true
+	t.reg.Unregister()
+	if t.fd >= 0 {
+		sock.Close(t.fd)
+		t.fd = -1
+	}
 }
 
 // SyscallConn gives raw access to the socket (asyncio's get_extra_info('socket')): Control runs a

@@ -26,9 +26,9 @@ var ErrPathTooLong = sock.ErrPathTooLong
 
 // checkPath refuses an over-long path, naming the limit.
 func checkPath(what, path string) error {
-	if len(path) > sock.MaxPathLen {
-		return fmt.Errorf("unixstream: %s %q is %d bytes; a Unix socket path holds at most %d: %w",
-			what, path, len(path), sock.MaxPathLen, ErrPathTooLong)
+	if len(path) > sock.PathLimit(path) {
+		return fmt.Errorf("unixstream: %s %q is %d bytes; a Unix socket path of its kind holds at most %d: %w",
+			what, path, len(path), sock.PathLimit(path), ErrPathTooLong)
 	}
 	return nil
 }

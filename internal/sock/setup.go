@@ -24,6 +24,9 @@ func SetBroadcast(fd int) error {
 // Bind binds fd to an IP address (family AF_INET or AF_INET6) or a Unix path (AF_UNIX; "" autobinds
 // on Linux).
 func Bind(fd, family int, ap netip.AddrPort, path string) error {
+	if family == unix.AF_UNIX {
+		return unixAddrCall("bind", fd, path)
+	}
 	sa, err := ToUnix(family, ap, path)
 	if err != nil {
 		return err
@@ -33,6 +36,9 @@ func Bind(fd, family int, ap netip.AddrPort, path string) error {
 
 // Connect connects fd. On a non-blocking datagram socket it completes at once.
 func Connect(fd, family int, ap netip.AddrPort, path string) error {
+	if family == unix.AF_UNIX {
+		return unixAddrCall("connect", fd, path)
+	}
 	sa, err := ToUnix(family, ap, path)
 	if err != nil {
 		return err

@@ -27,9 +27,20 @@ import (
 // ErrPathTooLong is returned for a Unix socket path longer than sockaddr_un can hold.
 var ErrPathTooLong = errors.New("sock: Unix socket path too long")
 
-// MaxPathLen is the longest Unix socket path (abstract names included, their leading NUL or '@'
-// counted) that sockaddr_un holds on this system.
+// MaxPathLen is the longest Unix socket filesystem path that sockaddr_un holds on this system,
+// leaving room for the terminating NUL. An abstract name (Linux) may be one byte longer: see
+// PathLimit.
 const MaxPathLen = len(unix.RawSockaddrUnix{}.Path) - 1
+
+// PathLimit is the longest Unix address of path's kind: MaxPathLen for a filesystem path; for an
+// abstract name ("@name" or a leading NUL, Linux), the whole of sun_path, its leading byte counted,
+// as Linux and Python accept.
+func PathLimit(path string) int {
+	if abstractNames && len(path) > 0 && (path[0] == '@' || path[0] == 0) {
+		return MaxPathLen + 1
+	}
+	return MaxPathLen
+}
 
 // Socket opens a non-blocking, close-on-exec socket.
 func Socket(family, sotype, proto int) (int, error) {
@@ -61,8 +72,8 @@ func ToUnix(family int, ap netip.AddrPort, path string) (unix.Sockaddr, error) {
 		}
 		return sa, nil
 	case unix.AF_UNIX:
-		if len(path) > MaxPathLen {
-			return nil, fmt.Errorf("sock: %q is %d bytes; the limit is %d: %w", path, len(path), MaxPathLen, ErrPathTooLong)
+		if len(path) > PathLimit(path) {
+			return nil, fmt.Errorf("sock: %q is %d bytes; the limit is %d: %w", path, len(path), PathLimit(path), ErrPathTooLong)
 		}
 		if len(path) > 0 && path[0] == 0 {
 			path = "@" + path[1:]

@@ -18,6 +18,9 @@ var ErrPathTooLong = errors.New("sock: Unix socket path too long")
 // MaxPathLen is the longest Unix socket path.
 const MaxPathLen = 107
 
+// PathLimit is the longest Unix address of path's kind.
+func PathLimit(string) int { return MaxPathLen }
+
 // Sockaddr stands in for the raw address of the Unix implementation.
 type Sockaddr struct{}
 

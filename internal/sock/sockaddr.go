@@ -85,7 +85,7 @@ func (s *Sockaddr) SetAddrPort(ap netip.AddrPort, fam int) bool {
 // SetPath encodes a Unix socket path: a filesystem path, an abstract name ("@name" or a leading
 // NUL, Linux), or "" for an unnamed address. It reports false when the path is too long.
 func (s *Sockaddr) SetPath(path string) bool {
-	if len(path) > MaxPathLen {
+	if len(path) > PathLimit(path) {
 		return false
 	}
 	b := s.bytes()

@@ -2,6 +2,9 @@ package sock
 
 import "encoding/binary"
 
+// abstractNames: Linux has the abstract socket namespace.
+const abstractNames = true
+
 // On Linux sockaddr starts with a uint16 family in host order.
 func setHeader(b *[112]byte, family, _ int) { binary.NativeEndian.PutUint16(b[0:], uint16(family)) }
 

@@ -3,6 +3,8 @@
 package sock
 
 import (
+	"net/netip"
+	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -25,4 +27,16 @@ func socket(family, sotype, proto int) (int, error) {
 		return -1, err
 	}
 	return fd, nil
+}
+
+// unixAddrCall binds or connects fd to a Unix path.
+func unixAddrCall(op string, fd int, path string) error {
+	sa, err := ToUnix(unix.AF_UNIX, netip.AddrPort{}, path)
+	if err != nil {
+		return err
+	}
+	if op == "connect" {
+		return os.NewSyscallError(op, unix.Connect(fd, sa))
+	}
+	return os.NewSyscallError(op, unix.Bind(fd, sa))
 }

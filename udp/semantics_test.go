@@ -1,0 +1,325 @@
+//go:build linux
+
+package udp_test
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/aioloop/aioloop/loop"
+	"github.com/aioloop/aioloop/udp"
+)
+
+// madeThenPanics keeps its transport in ConnectionMade, then panics: the creation fails.
+type madeThenPanics struct {
+	recorder
+}
+
+func (p *madeThenPanics) ConnectionMade(t *udp.Transport) {
+	p.recorder.ConnectionMade(t)
+	panic("ConnectionMade bug")
+}
+
+// A transport whose creation failed (a panic in ConnectionMade) is dead: it says it is closing,
+// and its methods never touch the descriptor number it had, which may belong to someone else now.
+func TestFailedStartLeavesADeadTransport(t *testing.T) {
+	l := newLoop(t)
+	srv, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	p := &madeThenPanics{}
+	_, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return p }, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+	var pe *loop.PanicError
+	if !errors.As(err, &pe) || p.t == nil {
+		t.Fatalf("create: %v", err)
+	}
+	// The descriptor number the transport had is free now: a pipe takes it.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	tr := p.t
+	if !tr.IsClosing() {
+		t.Error("IsClosing false on a transport whose creation failed")
+	}
+	if err := tr.Send([]byte("into someone else's descriptor")); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Send = %v; want net.ErrClosed", err)
+	}
+	if _, err := tr.SyscallConn(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("SyscallConn = %v; want net.ErrClosed", err)
+	}
+	tr.Close()
+	tr.Abort()
+	w.Write([]byte("end"))
+	r.SetReadDeadline(time.Now().Add(time.Second))
+	buf := make([]byte, 64)
+	n, _ := r.Read(buf)
+	if string(buf[:n]) != "end" {
+		t.Fatalf("the pipe that reused the descriptor got %q", buf[:n])
+	}
+	l.Stop()
+	run(t, l)
+	if len(p.lost) != 0 {
+		t.Fatalf("ConnectionLost %v for a connection never made", p.lost)
+	}
+}
+
+// A panic in DatagramReceived is reported and the endpoint stays open (asyncio's _read_ready lets
+// the exception reach the loop's handler and keeps the transport): the rest of the batch and later
+// datagrams are delivered, and replies staged before the panic still go.
+func TestPanicInDatagramReceivedKeepsTheEndpoint(t *testing.T) {
+	l := newLoop(t)
+	var reports []loop.Exception
+	l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	c := burst(t, srv, 3)
+	sr.onData = func(r *recorder, data []byte, from udp.Addr) {
+		r.t.SendTo(data, from)
+		if len(r.got) == 2 {
+			panic("protocol bug")
+		}
+		if len(r.got) == 3 {
+			l.Stop()
+		}
+	}
+	sr.onErr = func(*recorder, error) { panic("ErrorReceived bug") }
+	run(t, l)
+	if srv.IsClosing() || len(sr.lost) != 0 || len(sr.got) != 3 {
+		t.Fatalf("closing %v, lost %v, delivered %d of 3", srv.IsClosing(), sr.lost, len(sr.got))
+	}
+	var pe *loop.PanicError
+	if len(reports) != 1 || !errors.As(reports[0].Err, &pe) || pe.Value != "protocol bug" ||
+		reports[0].Transport != srv || reports[0].Protocol != udp.Protocol(sr) {
+		t.Fatalf("reports %+v", reports)
+	}
+	if got := replies(c, 200*time.Millisecond); len(got) != 3 {
+		t.Fatalf("replies %q", got)
+	}
+	// A panic in ErrorReceived is reported too, and the endpoint still stays.
+	srv.SendTo([]byte("x"), bcast)
+	if len(reports) != 2 || srv.IsClosing() || len(sr.errs) != 1 {
+		t.Fatalf("after ErrorReceived panicked: reports %d, closing %v", len(reports), srv.IsClosing())
+	}
+}
+
+// PauseReading stops DatagramReceived at once, even mid-batch; ResumeReading delivers what was
+// already read, in order, then reads again. Nothing is lost.
+func TestPauseAndResumeReading(t *testing.T) {
+	l := newLoop(t)
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	const n = 10
+	c := burst(t, srv, n)
+	if !srv.IsReading() {
+		t.Fatal("IsReading false at start")
+	}
+	paused := false
+	sr.onData = func(r *recorder, data []byte, from udp.Addr) {
+		if paused {
+			t.Errorf("%q delivered while paused", data)
+		}
+		switch len(r.got) {
+		case 3:
+			r.t.PauseReading()
+			r.t.PauseReading()
+			paused = true
+			if r.t.IsReading() {
+				t.Error("IsReading true after PauseReading")
+			}
+			l.CallLater(30*time.Millisecond, func() {
+				// More arrives while paused: it waits in the kernel.
+				c.WriteToUDPAddrPort([]byte("late"), srv.LocalAddr().AddrPort())
+				l.CallLater(30*time.Millisecond, func() {
+					paused = false
+					srv.ResumeReading()
+					srv.ResumeReading()
+				})
+			})
+		case n + 1:
+			l.Stop()
+		}
+	}
+	run(t, l)
+	if len(sr.got) != n+1 || sr.got[n].data != "late" {
+		t.Fatalf("delivered %d: %+v", len(sr.got), sr.got)
+	}
+	for i := range n {
+		if want := "datagram 00" + string(rune('0'+i)); sr.got[i].data != want {
+			t.Fatalf("datagram %d is %q, want %q", i, sr.got[i].data, want)
+		}
+	}
+}
+
+// Close while paused with datagrams held: they are dropped (close means no more
+// DatagramReceived), and ConnectionLost comes once.
+func TestCloseWhilePausedDropsHeldDatagrams(t *testing.T) {
+	l := newLoop(t)
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	burst(t, srv, 5)
+	sr.onData = func(r *recorder, _ []byte, _ udp.Addr) {
+		r.t.PauseReading()
+		l.CallSoon(func() { r.t.Close(); r.t.ResumeReading() })
+	}
+	sr.onLost = func(*recorder, error) { l.CallLater(20*time.Millisecond, l.Stop) }
+	run(t, l)
+	if len(sr.got) != 1 || len(sr.lost) != 1 {
+		t.Fatalf("delivered %d, lost %v", len(sr.got), sr.lost)
+	}
+}
+
+// AllowBroadcast with RemoteAddr does not connect the socket, as asyncio does not: answers from any
+// host arrive, RemoteAddr is empty (peername None), Send goes to the remote address, and SendTo
+// another address is refused.
+func TestBroadcastEndpointWithRemoteAddrIsNotConnected(t *testing.T) {
+	l := newLoop(t)
+	peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	other, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tr, r := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0", RemoteAddr: peer.LocalAddr().String(), AllowBroadcast: true})
+	if tr.RemoteAddr().IsValid() {
+		t.Errorf("RemoteAddr %v; want none (asyncio's peername is None)", tr.RemoteAddr())
+	}
+	if err := tr.Send([]byte("to the remote")); err != nil {
+		t.Fatal(err)
+	}
+	otherAddr := udp.AddrFromAddrPort(other.LocalAddr().(*net.UDPAddr).AddrPort())
+	if err := tr.SendTo([]byte("x"), otherAddr); !errors.Is(err, udp.ErrDestination) {
+		t.Errorf("SendTo another address = %v; want ErrDestination", err)
+	}
+	buf := make([]byte, 64)
+	peer.SetReadDeadline(time.Now().Add(time.Second))
+	if n, _, err := peer.ReadFrom(buf); err != nil || string(buf[:n]) != "to the remote" {
+		t.Fatalf("the remote got %q, %v", buf[:n], err)
+	}
+	if _, err := other.WriteToUDPAddrPort([]byte("from another host"), tr.LocalAddr().AddrPort()); err != nil {
+		t.Fatal(err)
+	}
+	r.onData = func(*recorder, []byte, udp.Addr) { l.Stop() }
+	run(t, l)
+	if len(r.got) != 1 || r.got[0].from != otherAddr {
+		t.Fatalf("got %+v", r.got)
+	}
+}
+
+// A name with several addresses: when the first cannot be bound, the next is tried, as asyncio
+// tries every resolved address. ":port" without FlagPassive is 127.0.0.1 then ::1.
+func TestBindTriesEveryResolvedAddress(t *testing.T) {
+	taken, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.LocalAddr().(*net.UDPAddr).Port
+	l := newLoop(t)
+	tr, _ := endpoint(t, l, udp.Options{LocalAddr: net.JoinHostPort("", strconv.Itoa(port))})
+	if want := netip.AddrPortFrom(netip.IPv6Loopback(), uint16(port)); tr.LocalAddr().AddrPort() != want {
+		t.Fatalf("bound %v; want %v", tr.LocalAddr(), want)
+	}
+	// When every candidate fails, the error names the first failure.
+	taken6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback, Port: port + 1})
+	if err == nil {
+		defer taken6.Close()
+		taken4, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port + 1})
+		if err == nil {
+			defer taken4.Close()
+			_, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: ":" + strconv.Itoa(port+1)})
+			if !errors.Is(err, unix.EADDRINUSE) || !strings.Contains(err.Error(), "127.0.0.1") {
+				t.Fatalf("every address taken: %v", err)
+			}
+		}
+	}
+}
+
+// A datagram from an unnamed Unix socket (one that never bound) comes from the unnamed Unix
+// address, not from no address.
+func TestDatagramFromAnUnnamedUnixSocket(t *testing.T) {
+	l := newLoop(t)
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: filepath.Join(t.TempDir(), "srv.sock")})
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Sendto(fd, []byte("anonymous"), 0, &unix.SockaddrUnix{Name: srv.LocalAddr().Path()}); err != nil {
+		t.Fatal(err)
+	}
+	sr.onData = func(*recorder, []byte, udp.Addr) { l.Stop() }
+	run(t, l)
+	if len(sr.got) != 1 || !sr.got[0].from.IsUnix() || sr.got[0].from.Path() != "" || !sr.got[0].from.IsValid() {
+		t.Fatalf("got %+v; want one datagram from UnixAddr(\"\")", sr.got)
+	}
+}
+
+// An abstract name that fills sun_path (a NUL and 107 bytes: Linux and Python accept it) can be
+// answered.
+func TestAnswerAFullLengthAbstractName(t *testing.T) {
+	l := newLoop(t)
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: filepath.Join(t.TempDir(), "srv.sock")})
+	echo(t, sr)
+	name := "@aioloop-" + strconv.Itoa(os.Getpid()) + "-"
+	name += strings.Repeat("a", 108-len(name))
+	if len(name) != 108 {
+		t.Fatalf("name is %d bytes", len(name))
+	}
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := bindRaw(fd, name); err != nil { // x/sys refuses it
+		t.Fatal(err)
+	}
+	if err := unix.Sendto(fd, []byte("long name"), 0, &unix.SockaddrUnix{Name: srv.LocalAddr().Path()}); err != nil {
+		t.Fatal(err)
+	}
+	l.CallLater(100*time.Millisecond, l.Stop)
+	run(t, l)
+	if len(sr.got) != 1 || sr.got[0].from.Path() != name {
+		t.Fatalf("got %+v", sr.got)
+	}
+	// The answer was sent: it waits at the client.
+	unix.SetNonblock(fd, true)
+	buf := make([]byte, 64)
+	n, _, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil || string(buf[:n]) != "long name" {
+		t.Fatalf("the client got %q, %v (errors at the server: %v)", buf[:max(n, 0)], err, sr.errs)
+	}
+	// And a client can name it directly.
+	cli, _ := endpoint(t, l, udp.Options{Family: unix.AF_UNIX})
+	if err := cli.SendTo([]byte("direct"), udp.UnixAddr(name)); err != nil {
+		t.Fatalf("SendTo a 108-byte abstract name: %v", err)
+	}
+	if _, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: name + "x"}); err == nil {
+		t.Fatal("a 109-byte abstract name accepted")
+	}
+}
+
+// bindRaw binds fd to an abstract name "@..." with the raw sockaddr_un that Linux accepts.
+func bindRaw(fd int, name string) error {
+	var sa unix.RawSockaddrUnix
+	sa.Family = unix.AF_UNIX
+	for i := 1; i < len(name); i++ {
+		sa.Path[i] = int8(name[i])
+	}
+	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&sa)), uintptr(2+len(name)))
+	if e != 0 {
+		return e
+	}
+	return nil
+}
