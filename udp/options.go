@@ -37,7 +37,9 @@ type Options struct {
 	// Sock is sock: an existing datagram socket to use instead of making one (an *os.File, for
 	// instance os.NewFile(uintptr(fd), name), or a *net.UDPConn or *net.UnixConn). The transport
 	// works on its own duplicate of the descriptor and closes that; the caller's object is left
-	// open and should be closed by the caller. Sock excludes every other field.
+	// open and should be closed by the caller. The duplicate shares the caller's open file, so the
+	// caller's socket becomes non-blocking too, as asyncio makes it. Sock excludes every other
+	// field.
 	Sock syscall.Conn
 	// ReuseAddress is reuse_address, which asyncio removed: true is always refused with
 	// ErrReuseAddress.

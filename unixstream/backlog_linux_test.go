@@ -18,7 +18,12 @@ import (
 func TestConnectToAFullBacklog(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "backlog.sock")
-	s, err := unixstream.CreateUnixServer(l, echoer, path, unixstream.ServerOptions{Backlog: 1, DeferServing: true})
+	// A socket that listens but is not served: handed over listening, with serving deferred.
+	given := listenerless(t, path)
+	if err := unix.Listen(int(given.Fd()), 1); err != nil {
+		t.Fatal(err)
+	}
+	s, err := unixstream.CreateUnixServer(l, echoer, "", unixstream.ServerOptions{Backlog: 1, DeferServing: true, Sock: given})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,8 @@ import (
 type ConnOptions struct {
 	// Sock is sock: an existing connected Unix stream socket (an *os.File, a *net.UnixConn, ...)
 	// used instead of a path. The transport works on its own duplicate of the descriptor; the
-	// caller's object stays open and is the caller's to close.
+	// caller's object stays open and is the caller's to close. The duplicate shares the caller's
+	// open file, so the caller's socket becomes non-blocking too, as asyncio makes it.
 	Sock syscall.Conn
 	// ConnectTimeout bounds the wait for a listener whose backlog is full (beyond asyncio, which
 	// leaves that to wait_for). Default 30 s.
@@ -66,14 +67,14 @@ func CreateUnixConnection(l *loop.Loop, factory func() BaseProtocol, path string
 	}
 	t := newTransport(l, fd)
 	var p BaseProtocol
-	if derr := l.Do(func() { p, err = t.start(factory) }); derr != nil {
-		err = derr
+	ran := false
+	derr := l.Do(func() { ran = true; p, err = t.start(factory) })
+	if !ran { // the loop closed first: start never ran, and the socket is still ours
+		sock.Close(fd)
+		return nil, nil, derr
 	}
 	if err != nil {
-		if t.fd >= 0 { // a protocol that closed the transport before failing closed it already
-			sock.Close(t.fd)
-		}
-		return nil, nil, err
+		return nil, nil, err // start closed the socket
 	}
 	return t, p, nil
 }

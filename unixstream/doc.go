@@ -26,6 +26,15 @@
 // low-water mark (16 KiB) ResumeWriting. A peer reset, EPIPE or a peer that vanishes mid-write ends
 // in ConnectionLost(err).
 //
+// # Errors in the protocol
+//
+// A panic in DataReceived, GetBuffer, BufferUpdated or EOFReceived is recovered, handed to the
+// loop's exception handler with the transport and protocol named, and ends the connection with
+// ConnectionLost(*loop.PanicError), as asyncio's _fatal_error does for a stream. A panic in the
+// factory or in ConnectionMade fails the creation (for a server: that connection, reported, and
+// the server goes on): the socket is closed at once and the transport the protocol may hold is
+// dead (IsClosing reports true, Write returns an error matching net.ErrClosed).
+//
 // # Paths
 //
 // A server removes a stale socket file at its path (one nobody listens on) and nothing else: any

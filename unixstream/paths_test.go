@@ -157,34 +157,6 @@ func TestExistingSockets(t *testing.T) {
 	}
 }
 
-func TestDeferServing(t *testing.T) {
-	l := newLoop(t)
-	path := sockPath(t, "later.sock")
-	var accepted int
-	s, err := unixstream.CreateUnixServer(l, func() unixstream.BaseProtocol {
-		accepted++
-		return &conn{onMade: func(*conn) { l.Stop() }}
-	}, path, unixstream.ServerOptions{DeferServing: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer drain(l, func() { s.Close(); s.AbortClients() })
-	if s.IsServing() {
-		t.Fatal("serving with DeferServing")
-	}
-	client(t, l, path, &conn{}) // sits in the backlog
-	l.CallLater(20e6, func() {
-		if accepted != 0 {
-			t.Error("accepted before StartServing")
-		}
-		s.StartServing()
-	})
-	run(t, l)
-	if accepted != 1 || !s.IsServing() {
-		t.Fatalf("accepted %d, serving %v", accepted, s.IsServing())
-	}
-}
-
 // Closing a server after its loop still closes the listening socket and removes the file.
 func TestServerCloseAfterLoopClose(t *testing.T) {
 	l := newLoop(t)

@@ -22,10 +22,15 @@ var noAddr netip.AddrPort
 type ServerOptions struct {
 	// Backlog is backlog: the listen queue's length. Default 100.
 	Backlog int
-	// Sock is sock: an existing listening Unix stream socket, used instead of a path. The server
-	// works on its own duplicate; the caller's object is the caller's to close.
+	// Sock is sock: an existing bound Unix stream socket, listening or not, used instead of a
+	// path; it listens (with Backlog) when serving starts, as asyncio calls listen() then. The
+	// server works on its own duplicate; the caller's object is the caller's to close. The
+	// duplicate shares the caller's open file, so the caller's socket becomes non-blocking too, as
+	// asyncio makes it.
 	Sock syscall.Conn
-	// DeferServing is start_serving=False: the server accepts nothing until StartServing.
+	// DeferServing is start_serving=False: the socket does not listen until StartServing, so that
+	// clients are refused (ECONNREFUSED) until then, as in asyncio. A Sock that already listens
+	// queues clients meanwhile.
 	DeferServing bool
 	// KeepSocketFile is cleanup_socket=False: Close leaves the socket file.
 	KeepSocketFile bool
@@ -53,6 +58,7 @@ type Server struct {
 	reg      loop.Registration
 	path     string
 	file     os.FileInfo // the socket file this server bound, for the clean-up check
+	backlog  int
 	clients  map[*Transport]struct{}
 	serving  atomic.Bool
 	closed   bool
@@ -85,7 +91,11 @@ func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, op
 	if err := checkPath("path", path); err != nil {
 		return nil, err
 	}
-	s := &Server{l: l, factory: factory, fd: -1, clients: make(map[*Transport]struct{}), done: make(chan struct{})}
+	backlog := opts.Backlog
+	if backlog == 0 {
+		backlog = 100
+	}
+	s := &Server{l: l, factory: factory, fd: -1, backlog: backlog, clients: make(map[*Transport]struct{}), done: make(chan struct{})}
 	var err error
 	if opts.Sock != nil {
 		if s.fd, err = adoptStream(opts.Sock, "ServerOptions.Sock"); err == nil {
@@ -98,9 +108,7 @@ func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, op
 		s.file, _ = os.Lstat(s.path)
 	}
 	if err == nil && !opts.DeferServing {
-		if derr := l.Do(func() { err = s.startServing() }); derr != nil {
-			err = derr
-		}
+		err = s.StartServing()
 	}
 	if err != nil {
 		if s.fd >= 0 {
@@ -113,7 +121,8 @@ func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, op
 
 func isAbstract(path string) bool { return path != "" && (path[0] == '@' || path[0] == 0) }
 
-// listen clears a stale socket file, then binds and listens.
+// listen clears a stale socket file, then binds. The socket listens when serving starts, as asyncio's
+// start_serving calls listen(): until then, clients are refused.
 func (s *Server) listen(path string, opts ServerOptions) error {
 	if !isAbstract(path) {
 		if err := removeStale(path); err != nil {
@@ -132,13 +141,6 @@ func (s *Server) listen(path string, opts ServerOptions) error {
 		if err := os.Chmod(path, opts.Mode); err != nil {
 			return fmt.Errorf("unixstream: ServerOptions.Mode: %w", err)
 		}
-	}
-	backlog := opts.Backlog
-	if backlog == 0 {
-		backlog = 100
-	}
-	if err := sock.Listen(fd, backlog); err != nil {
-		return fmt.Errorf("unixstream: %w", err)
 	}
 	return nil
 }
@@ -171,13 +173,17 @@ func removeStale(path string) error {
 	return nil
 }
 
-// startServing registers the listener; loop goroutine.
+// startServing listens and registers the listener; loop goroutine. listen(2) on a socket that
+// already listens (a Sock handed over listening) only sets the backlog again.
 func (s *Server) startServing() error {
 	if s.closed {
 		return errClosed
 	}
 	if s.serving.Load() {
 		return nil
+	}
+	if err := sock.Listen(s.fd, s.backlog); err != nil {
+		return fmt.Errorf("unixstream: %s: %w", s.path, err)
 	}
 	reg, err := s.l.Register(s.fd, (*acceptor)(s), loop.Readable)
 	if err != nil {
@@ -188,13 +194,24 @@ func (s *Server) startServing() error {
 	return nil
 }
 
-// StartServing starts accepting, after ServerOptions.DeferServing (start_serving). Any goroutine.
+// StartServing listens and starts accepting, after ServerOptions.DeferServing (start_serving).
+// Any goroutine.
 func (s *Server) StartServing() error {
 	var err error
-	if derr := s.l.Do(func() { err = s.startServing() }); derr != nil {
+	ran := false
+	if derr := s.l.Do(func() { ran = true; err = s.startServing() }); !ran {
 		return derr
 	}
 	return err
+}
+
+// onLoop runs fn on the loop goroutine, or on the caller when the loop is closed: then nothing
+// else touches the server.
+func (s *Server) onLoop(fn func()) {
+	ran := false
+	if s.l.Do(func() { ran = true; fn() }) != nil && !ran {
+		fn()
+	}
 }
 
 // IsServing reports whether the server accepts connections (is_serving). Any goroutine.
@@ -224,23 +241,24 @@ func (s *Server) Close() {
 		}
 		s.checkDone()
 	}
-	if s.l.Do(closeFn) != nil {
-		closeFn() // the loop is closed: nothing else touches the server now
-	}
+	s.onLoop(closeFn)
 }
 
-// CloseClients closes every connection the server accepted (close_clients). Any goroutine.
+// CloseClients closes every connection the server accepted (close_clients); each writes what it
+// has buffered first. Any goroutine; after the loop is closed, which can drain nothing, the
+// connections are closed at once (their ConnectionLost cannot run).
 func (s *Server) CloseClients() {
-	s.l.Do(func() {
+	s.onLoop(func() {
 		for t := range s.clients {
 			t.Close()
 		}
 	})
 }
 
-// AbortClients aborts every connection the server accepted (abort_clients). Any goroutine.
+// AbortClients aborts every connection the server accepted (abort_clients). Any goroutine, also
+// after the loop is closed.
 func (s *Server) AbortClients() {
-	s.l.Do(func() {
+	s.onLoop(func() {
 		for t := range s.clients {
 			t.Abort()
 		}
@@ -293,33 +311,38 @@ func (a *acceptor) OnReadable() {
 			case syscall.ECONNABORTED, syscall.EINTR:
 				continue
 			case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
-				s.l.CallExceptionHandler(loop.Exception{
-					Message: fmt.Sprintf("unixstream: out of resources accepting on %q; pausing accept for %v", s.path, acceptRetry),
-					Err:     err, Transport: s,
-				})
-				s.resting = true
-				s.reg.SetInterest(0)
-				s.l.CallLater(acceptRetry, func() {
-					s.resting = false
-					if !s.closed {
-						s.reg.SetInterest(loop.Readable)
-					}
-				})
+				s.restAccept("out of resources accepting on", err)
 				return
 			default:
-				s.l.CallExceptionHandler(loop.Exception{Message: "unixstream: accept failed on " + s.path, Err: err, Transport: s})
+				// Not a condition that passes by itself: accepting again at once would spin on
+				// the same error, a report each time.
+				s.restAccept("accept failed on", err)
 				return
 			}
 		}
+		// The connection is the server's before its ConnectionMade runs: a Server.Close or
+		// AbortClients from there must count it. A failed start lets go of it (kill).
 		t := newTransport(s.l, fd)
 		t.server = s
-		if _, err := t.start(s.factory); err != nil {
-			if t.fd >= 0 { // a protocol that closed the transport before failing closed it already
-				sock.Close(t.fd)
-			}
-			s.l.CallExceptionHandler(loop.Exception{Message: "unixstream: accepted connection failed to start", Err: err, Transport: s})
-			continue
-		}
 		s.clients[t] = struct{}{}
+		if _, err := t.start(s.factory); err != nil {
+			s.l.CallExceptionHandler(loop.Exception{Message: "unixstream: accepted connection failed to start", Err: err, Transport: s})
+		}
 	}
+}
+
+// restAccept reports err and stops accepting for acceptRetry, then tries again.
+func (s *Server) restAccept(what string, err error) {
+	s.l.CallExceptionHandler(loop.Exception{
+		Message: fmt.Sprintf("unixstream: %s %q; pausing accept for %v", what, s.path, acceptRetry),
+		Err:     err, Transport: s,
+	})
+	s.resting = true
+	s.reg.SetInterest(0)
+	s.l.CallLater(acceptRetry, func() {
+		s.resting = false
+		if !s.closed {
+			s.reg.SetInterest(loop.Readable)
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/aioloop/aioloop/internal/flow"
@@ -67,8 +68,17 @@ func newTransport(l *loop.Loop, fd int) *Transport {
 	return t
 }
 
-// start registers the socket, makes the protocol and calls ConnectionMade; loop goroutine. On
-// error the caller closes the socket.
+// handler is the Transport as the loop's fd handler, so that OnReadable and OnWritable are not
+// part of the Transport's public methods.
+type handler Transport
+
+func (h *handler) OnReadable()       { (*Transport)(h).onReadable() }
+func (h *handler) OnWritable()       { (*Transport)(h).onWritable() }
+func (h *handler) OnPanic(err error) { (*Transport)(h).abort(err) } // a bug in this package, not the protocol's
+
+// start registers the socket, makes the protocol and calls ConnectionMade; loop goroutine. On any
+// failure (a panic in the factory or ConnectionMade included) the socket is closed here and the
+// transport is dead (kill): a protocol that kept it cannot reach a descriptor number reused since.
 func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err error) {
 	t.st = stateOf(t.l)
 	_, t.local, _ = sock.LocalAddr(t.fd)
@@ -77,8 +87,10 @@ func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err erro
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			t.reg.Unregister()
-			err = fmt.Errorf("unixstream: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v})
+			err = fmt.Errorf("unixstream: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v, Stack: debug.Stack()})
+		}
+		if err != nil {
+			t.kill()
 		}
 	}()
 	p = factory()
@@ -88,11 +100,30 @@ func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err erro
 	if err := t.SetProtocol(p); err != nil {
 		return nil, err
 	}
-	if t.reg, err = t.l.Register(t.fd, t, loop.Readable); err != nil {
+	if t.reg, err = t.l.Register(t.fd, (*handler)(t), loop.Readable); err != nil {
 		return nil, fmt.Errorf("unixstream: %w", err)
 	}
 	p.ConnectionMade(t)
 	return p, nil
+}
+
+// kill ends a transport whose start failed: no ConnectionLost (the creation's error says why), the
+// descriptor closed and forgotten, the server's count of connections let go.
+func (t *Transport) kill() {
+	t.closing = true
+	if t.lost {
+		return // the protocol closed it in ConnectionMade: ConnectionLost is already scheduled
+	}
+	t.lost = true
+	t.out, t.head = nil, 0
+	t.reg.Unregister()
+	if t.fd >= 0 {
+		sock.Close(t.fd)
+		t.fd = -1
+	}
+	if t.server != nil {
+		t.server.detach(t)
+	}
 }
 
 // Protocol returns the protocol (asyncio's get_protocol).
@@ -293,8 +324,20 @@ func (t *Transport) WriteEOF() error {
 // CanWriteEOF reports true: Unix stream sockets can half-close (can_write_eof).
 func (t *Transport) CanWriteEOF() bool { return true }
 
-// OnReadable reads and delivers data; loop.Handler. Not for users.
-func (t *Transport) OnReadable() {
+// onReadable reads and delivers data. A panic in a protocol method ends the connection with the
+// *loop.PanicError after reporting it, as asyncio's _fatal_error does.
+func (t *Transport) onReadable() {
+	defer func() {
+		if v := recover(); v != nil {
+			stack := debug.Stack()
+			pe := &loop.PanicError{Value: v, Stack: stack}
+			t.l.CallExceptionHandler(loop.Exception{
+				Message: "unixstream: panic in a protocol method; the connection is aborted", Err: pe,
+				Panic: v, Stack: stack, Transport: t, Protocol: t.proto,
+			})
+			t.abort(pe)
+		}
+	}()
 	for range readBudget {
 		if t.closing || !t.reading || t.eof {
 			return
@@ -338,8 +381,8 @@ func (t *Transport) onEOF() {
 	t.Close()
 }
 
-// OnWritable writes the buffer; loop.Handler. Not for users.
-func (t *Transport) OnWritable() {
+// onWritable writes the buffer.
+func (t *Transport) onWritable() {
 	if t.head < len(t.out) {
 		n, err := sock.Write(t.fd, t.out[t.head:])
 		if err != nil && !sock.Temporary(err) {
@@ -375,10 +418,6 @@ func (t *Transport) shutdownWrite() {
 	}
 }
 
-// OnPanic closes the connection after a panic in a protocol method (asyncio's _fatal_error):
-// loop.PanicHandler. Not for users.
-func (t *Transport) OnPanic(err error) { t.abort(err) }
-
 // fatal ends the connection with err. Errors a peer causes (reset, EPIPE) are expected and go only
 // to ConnectionLost; anything else is reported to the exception handler too, as asyncio logs it.
 func (t *Transport) fatal(err error) {
@@ -398,7 +437,7 @@ func (t *Transport) Close() {
 		return
 	}
 	t.closing = true
-	if t.head == len(t.out) {
+	if t.head == len(t.out) || t.l.IsClosed() { // a closed loop drains nothing: close at once
 		t.lose(nil)
 		return
 	}
@@ -417,14 +456,18 @@ func (t *Transport) abort(err error) {
 	t.lose(err)
 }
 
-// lose stops watching the socket, closes it and schedules ConnectionLost (before the callback,
-// unlike asyncio, so that a loop closed before it runs leaks no descriptor).
+// lose stops watching the socket, closes it and schedules ConnectionLost, once (the socket is
+// closed before the callback, unlike asyncio, so that a loop closed before it runs leaks no
+// descriptor). On a closed loop nothing can run ConnectionLost: the server lets go at once.
 func (t *Transport) lose(err error) {
+	if t.lost {
+		return
+	}
 	t.lost, t.closing = true, true
 	t.reg.Unregister()
 	sock.Close(t.fd)
 	t.fd = -1
-	t.l.CallSoon(func() {
+	h := t.l.CallSoon(func() {
 		defer func() {
 			if t.server != nil {
 				t.server.detach(t)
@@ -432,6 +475,9 @@ func (t *Transport) lose(err error) {
 		}()
 		t.proto.ConnectionLost(err)
 	})
+	if h.Cancelled() && t.server != nil {
+		t.server.detach(t)
+	}
 }
 
 // SyscallConn gives raw access to the socket (get_extra_info('socket')): Control runs a function

@@ -72,7 +72,9 @@ type Info struct {
 }
 
 // Adopt duplicates the socket behind rc (close-on-exec), makes the copy non-blocking, and reports
-// its family and type. The caller's socket is left as it was: closing it is the caller's call.
+// its family and type. The caller's socket stays open (closing it is the caller's call), but
+// O_NONBLOCK belongs to the open file, which the duplicate shares: the caller's socket becomes
+// non-blocking too, as asyncio makes a sock it is given.
 func Adopt(rc syscall.RawConn) (Info, error) {
 	var fd int
 	var derr error
