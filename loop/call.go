@@ -1,43 +1,69 @@
 package loop
 
+import "sync/atomic"
+
 // Do runs fn on the loop goroutine and returns once it has run: at once when called from the loop
 // goroutine or while the loop is not running (setting up before Run), and otherwise through
-// CallSoonThreadsafe, waiting for the loop to get to it. It returns ErrClosed if the loop is closed
-// before fn runs. Any goroutine; it is how the create functions of the transport packages may be
-// called from anywhere. A Do that runs fn directly holds off a concurrent Run until fn returns, so
-// that fn never overlaps the loop; a Do inside that fn runs directly too. A loop that stops
-// without running a queued fn and is never run again leaves Do waiting, as a future nobody
-// completes would. A panic in fn, run through the loop, is recovered and reported there, and Do
-// returns nil: recover inside fn to see it.
+// CallSoonThreadsafe, waiting for the loop to get to it. Any goroutine; it is how the create
+// functions of the transport packages may be called from anywhere.
+//
+// It returns nil if and only if fn ran, and ErrClosed if the loop is closed before fn runs. A Do
+// that runs fn directly holds off a concurrent Run and Close until fn returns, so that fn never
+// overlaps the loop; a Do inside that fn runs directly too. When the loop stops with fn still
+// queued, Do takes fn back and runs it directly (the loop no longer runs), so it never waits for a
+// Run that may not come. A panic in fn, run through the loop, is recovered and reported there, and
+// Do returns nil: recover inside fn to see it.
 func (l *Loop) Do(fn func()) error {
-	if l.closed.Load() {
-		return ErrClosed
-	}
 	me := goroutineID()
 	if l.goid.Load() == me || l.setupOwner.Load() == me {
+		if l.closed.Load() {
+			return ErrClosed
+		}
 		fn()
 		return nil
 	}
-	l.setupMu.Lock()
-	if !l.running.Load() {
-		l.setupOwner.Store(me)
-		defer func() {
-			l.setupOwner.Store(0)
+	for {
+		l.setupMu.Lock()
+		if l.closed.Load() {
 			l.setupMu.Unlock()
-		}()
-		fn()
-		return nil
-	}
-	l.setupMu.Unlock()
-	done := make(chan struct{})
-	if err := l.CallSoonThreadsafe(func() { defer close(done); fn() }); err != nil {
-		return err
-	}
-	select {
-	case <-done:
-		return nil
-	case <-l.closedCh:
-		return ErrClosed
+			return ErrClosed
+		}
+		if !l.running.Load() {
+			l.setupOwner.Store(me)
+			defer func() {
+				l.setupOwner.Store(0)
+				l.setupMu.Unlock()
+			}()
+			fn()
+			return nil
+		}
+		l.setupMu.Unlock()
+		// state: 0 queued, 1 taken by the loop, 2 taken back by Do.
+		var state atomic.Int32
+		done := make(chan struct{})
+		l.mu.Lock()
+		if l.closed.Load() || !l.running.Load() {
+			l.mu.Unlock()
+			continue // closed or stopped meanwhile: the checks above decide
+		}
+		ended := l.runEnded
+		l.enqueueLocked(func() {
+			if state.CompareAndSwap(0, 1) {
+				defer close(done)
+				fn()
+			}
+		})
+		l.mu.Unlock()
+		select {
+		case <-done:
+			return nil
+		case <-ended:
+			if state.CompareAndSwap(0, 2) {
+				continue // the loop stopped before fn: run it directly, or report the close
+			}
+			<-done // the loop ran fn before it stopped
+			return nil
+		}
 	}
 }
 

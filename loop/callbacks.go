@@ -60,10 +60,13 @@ type Handle struct {
 
 // Cancel keeps the callback from running if it has not run yet (asyncio's Handle.cancel). Loop-only.
 func (h *Handle) Cancel() {
-	h.cancelled = true
-	if h.l != nil && h.l.onLoop("Handle.Cancel") {
+	if h.l != nil {
+		if !h.l.onLoop("Handle.Cancel") {
+			return // refused in debug mode: the callback still runs, so the handle is not cancelled
+		}
 		h.l.ready.cancel(h.id)
 	}
+	h.cancelled = true
 }
 
 // Cancelled reports whether Cancel was called on this handle (asyncio's Handle.cancelled): a copy
@@ -89,13 +92,18 @@ func (l *Loop) CallSoonThreadsafe(fn func()) error {
 		l.mu.Unlock()
 		return ErrClosed
 	}
+	l.enqueueLocked(fn)
+	l.mu.Unlock()
+	return nil
+}
+
+// enqueueLocked appends fn to CallSoonThreadsafe's queue and wakes a sleeping poll; under mu.
+func (l *Loop) enqueueLocked(fn func()) {
 	l.tsq = append(l.tsq, fn)
 	l.tsqLen.Add(1)
 	if l.polling.Load() {
 		l.p.Wake()
 	}
-	l.mu.Unlock()
-	return nil
 }
 
 // drainThreadsafe moves CallSoonThreadsafe's queue onto the ready ring. The two slices swap

@@ -17,7 +17,12 @@
 //
 // # One iteration
 //
-// Run repeats this iteration until Stop is called or its context is done (asyncio's _run_once):
+// Run repeats this iteration until Stop is called or its context is done. It is asyncio's
+// _run_once with one difference in order, chosen for the I/O path: asyncio appends the I/O
+// handlers to the callbacks already ready and runs them all in one batch, so that callbacks
+// scheduled in the previous iteration run before this iteration's I/O; here I/O is dispatched
+// first (step 2) and those callbacks run after it (step 5). Within each step the order is
+// asyncio's.
 //
 //  1. Poll. The timeout is zero when callbacks are ready or a stop is pending, the time to the
 //     earliest timer when there is one, and infinite otherwise. CallSoonThreadsafe and Stop wake a
@@ -27,8 +32,9 @@
 //     removed or reused meanwhile is dropped.
 //  3. Append the callbacks that other goroutines handed to CallSoonThreadsafe, in their order.
 //  4. Append the timers that are due, in deadline order (ties in the order they were scheduled).
-//  5. Run the callbacks that are ready now, in FIFO order. Callbacks they schedule run in the next
-//     iteration, so a callback that reschedules itself cannot starve I/O.
+//  5. Run the callbacks that are ready now (those scheduled in the previous iteration, then those
+//     of steps 3 and 4), in FIFO order. Callbacks they schedule run in the next iteration, so a
+//     callback that reschedules itself cannot starve I/O.
 //  6. Publish the counters that Stats reads, and stop if asked.
 //
 // A Stop before Run makes Run do one iteration and return (asyncio's semantics for stop before

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"reflect"
 	"runtime"
 	"runtime/debug"
@@ -62,20 +63,34 @@ func (l *Loop) CallExceptionHandler(e Exception) {
 	l.ctr.Exceptions++
 	h := l.ExceptionHandler()
 	if h == nil {
-		l.DefaultExceptionHandler(e)
+		l.safeDefault(e)
 		return
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			l.DefaultExceptionHandler(Exception{
+			stack := debug.Stack()
+			l.safeDefault(Exception{
 				Message: "panic in the exception handler while handling: " + e.Message,
-				Err:     &PanicError{Value: v, Stack: debug.Stack()},
-				Panic:   v, Stack: debug.Stack(), Callback: e.Callback, Transport: e.Transport, Protocol: e.Protocol,
+				Err:     &PanicError{Value: v, Stack: stack},
+				Panic:   v, Stack: stack, Callback: e.Callback, Transport: e.Transport, Protocol: e.Protocol,
 			})
-			l.DefaultExceptionHandler(e)
+			l.safeDefault(e)
 		}
 	}()
 	h(e)
+}
+
+// safeDefault runs DefaultExceptionHandler and contains a panic in it (its logger's handler), as
+// asyncio guards default_exception_handler: the report goes to standard error instead, the one
+// place left, and the loop goes on.
+func (l *Loop) safeDefault(e Exception) {
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "aioloop: loop %q: panic in the default exception handler: %v\nwhile reporting: %s (%v)\n",
+				l.name, v, e.Message, e.Err)
+		}
+	}()
+	l.DefaultExceptionHandler(e)
 }
 
 // DefaultExceptionHandler logs e through log/slog (Options.Logger, else slog.Default()): at level

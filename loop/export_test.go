@@ -16,3 +16,6 @@ func (l *Loop) HeapLen() int { return l.timers.len() }
 
 // Yields is how many times a poll that may sleep yielded to the scheduler first.
 func (l *Loop) Yields() int64 { return l.yields }
+
+// ThreadsafeLen is how many functions wait in CallSoonThreadsafe's queue.
+func ThreadsafeLen(l *Loop) int { return int(l.tsqLen.Load()) }

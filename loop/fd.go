@@ -42,6 +42,7 @@ type reg struct {
 	gen      uint32
 	interest Interest
 	polled   bool // registered with the poller (interest was not empty)
+	warned   bool // debug mode reported its descriptor closed while registered
 }
 
 // fdTable holds the registrations: slots reused through a free list, a generation per slot so
@@ -225,6 +226,10 @@ func (l *Loop) dispatchFrom(half, end int) (next int) {
 		h = g.h
 		var start time.Time
 		if debug {
+			if !g.warned && fdClosed(g.fd) {
+				g.warned = true
+				l.reportStale(g.fd, h)
+			}
 			start = time.Now()
 		}
 		if readable {
@@ -237,4 +242,17 @@ func (l *Loop) dispatchFrom(half, end int) (next int) {
 		}
 	}
 	return next
+}
+
+// reportStale reports, once per registration, an event for a descriptor that was closed while
+// registered (debug mode). epoll keeps a registration for as long as the file is open, and a
+// duplicate keeps it open: the loop then wakes for it again and again.
+func (l *Loop) reportStale(fd int, h Handler) {
+	cb, tr := describe(nil, h, true)
+	l.CallExceptionHandler(Exception{
+		Message: fmt.Sprintf("fd %d was closed before RemoveReader, RemoveWriter or Unregister: the poller still "+
+			"reports the file it referred to (another descriptor keeps it open), so the loop keeps waking for it; "+
+			"remove a descriptor from the loop before closing it", fd),
+		Callback: cb, Transport: tr,
+	})
 }

@@ -88,7 +88,7 @@ type Loop struct {
 	debug      atomic.Bool
 	excHandler atomic.Pointer[func(Exception)]
 	pub        published
-	closedCh   chan struct{} // closed by Close, for Do
+	runEnded   chan struct{} // mu; made as a Run starts, closed as it ends, for Do
 }
 
 // New makes a loop and its poller (asyncio.new_event_loop). Bad options are refused, naming the field.
@@ -115,8 +115,7 @@ func New(opts Options) (*Loop, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loop: %w", err)
 	}
-	l := &Loop{name: opts.Name, opts: opts, p: p, events: make([]poller.Event, opts.MaxEvents), epoch: time.Now(),
-		closedCh: make(chan struct{})}
+	l := &Loop{name: opts.Name, opts: opts, p: p, events: make([]poller.Event, opts.MaxEvents), epoch: time.Now()}
 	l.debug.Store(opts.Debug)
 	l.fds.init()
 	return l, nil
@@ -135,6 +134,10 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	if l.running.Load() {
 		return ErrRunning // before setupMu: Run inside a callback must not wait for itself
 	}
+	me := goroutineID()
+	if l.setupOwner.Load() == me {
+		return fmt.Errorf("loop: Run called from a function that Do runs while setting up: %w", ErrRunning)
+	}
 	l.setupMu.Lock() // waits for a Do running fn directly
 	l.mu.Lock()
 	switch {
@@ -150,6 +153,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	l.running.Store(true)
 	l.runGen++
 	gen := l.runGen
+	l.runEnded = make(chan struct{})
 	l.mu.Unlock()
 	l.setupMu.Unlock()
 
@@ -157,9 +161,12 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
-	l.goid.Store(goroutineID())
+	l.goid.Store(me)
 	stopWatch := context.AfterFunc(ctx, func() {
-		l.ctxStopGen.Store(gen)
+		// This may run late, after this Run returned and another started: never lower the
+		// generation, or the later Run would miss its own cancelled context.
+		for old := l.ctxStopGen.Load(); old < gen && !l.ctxStopGen.CompareAndSwap(old, gen); old = l.ctxStopGen.Load() {
+		}
 		l.wake()
 	})
 	defer func() { // also if a bug panics out of an iteration: the loop must not stay "running"
@@ -169,6 +176,7 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 		l.goid.Store(0)
 		l.stopping.Store(false)
 		l.running.Store(false)
+		close(l.runEnded)
 		l.mu.Unlock()
 	}()
 	pprof.Do(ctx, pprof.Labels("aioloop.loop", l.name), func(context.Context) {
@@ -207,8 +215,13 @@ func (l *Loop) wake() {
 
 // Close releases the poller and drops every pending callback, timer and fd registration without
 // running them; the file descriptors themselves stay open (they are the caller's). asyncio's
-// close. It returns ErrRunning while the loop runs; a second Close returns nil. Any goroutine.
+// close. It returns ErrRunning while the loop runs; a second Close returns nil. Any goroutine; it
+// waits for a Do that is running its function directly.
 func (l *Loop) Close() error {
+	if l.setupOwner.Load() != goroutineID() { // inside that function, the caller holds setupMu
+		l.setupMu.Lock()
+		defer l.setupMu.Unlock()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.running.Load() {
@@ -225,7 +238,6 @@ func (l *Loop) Close() error {
 	l.fds.init()
 	l.locals = nil
 	l.publish()
-	close(l.closedCh)
 	if err := l.p.Close(); err != nil {
 		return fmt.Errorf("loop: close poller: %w", err)
 	}
@@ -252,7 +264,10 @@ func (l *Loop) runOnce(gen uint64) error {
 	case l.ready.n > 0, l.stopping.Load(), l.ctxStopGen.Load() == gen:
 		timeout = 0
 	case l.timers.len() > 0:
-		timeout = max(0, time.Duration(l.timers.next()-l.now()))
+		timeout = 0
+		if next, now := l.timers.next(), l.now(); next > now { // compared first: next may be math.MinInt64
+			timeout = time.Duration(next - now)
+		}
 	}
 	announced := timeout != 0
 	if announced {

@@ -1,6 +1,9 @@
 package loop
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // timer is one slot of the timer table. A slot is in the heap (idx >= 0), or moved to the ready
 // ring (idx == inReady, readyID set) until its callback is popped, or free (idx == free).
@@ -142,10 +145,14 @@ type TimerHandle struct {
 // Cancel keeps the callback from running if it has not run yet, and frees its timer at once
 // (asyncio's TimerHandle.cancel). Loop-only.
 func (h *TimerHandle) Cancel() {
-	h.cancelled = true
-	if h.l == nil || !h.l.onLoop("TimerHandle.Cancel") {
+	if h.l == nil {
+		h.cancelled = true
 		return
 	}
+	if !h.l.onLoop("TimerHandle.Cancel") {
+		return // refused in debug mode: the callback still runs, so the handle is not cancelled
+	}
+	h.cancelled = true
 	ts := &h.l.timers
 	if int(h.slot) >= len(ts.slots) || ts.slots[h.slot].gen != h.gen {
 		return // ran, or cancelled through a copy
@@ -173,16 +180,25 @@ func (h TimerHandle) When() time.Time {
 }
 
 // CallLater schedules fn to run once, on the loop goroutine, d from now (asyncio's call_later).
-// A d of zero or less runs it in the next batch. Timers due at the same time run in the order they
-// were scheduled. Loop-only; on a closed loop the handle comes back cancelled.
+// A d of zero or less runs it in the next batch; a d too large for the clock (math.MaxInt64)
+// means never. Timers due at the same time run in the order they were scheduled. Loop-only; on a
+// closed loop the handle comes back cancelled.
 func (l *Loop) CallLater(d time.Duration, fn func()) TimerHandle {
-	return l.callAt(l.now()+int64(max(d, 0)), fn, "CallLater")
+	now := l.now()
+	when := int64(math.MaxInt64)
+	if d <= 0 {
+		when = now
+	} else if int64(d) < math.MaxInt64-now {
+		when = now + int64(d)
+	}
+	return l.callAt(when, fn, "CallLater")
 }
 
 // CallAt schedules fn to run once, on the loop goroutine, at t (asyncio's call_at). t is read on
-// the monotonic clock when it carries a reading (as Time's result does). Loop-only.
+// the monotonic clock when it carries a reading (as Time's result does). A t in the past, the zero
+// Time included (an unset deadline), runs fn in the next batch. Loop-only.
 func (l *Loop) CallAt(t time.Time, fn func()) TimerHandle {
-	return l.callAt(int64(t.Sub(l.epoch)), fn, "CallAt")
+	return l.callAt(int64(t.Sub(l.epoch)), fn, "CallAt") // Sub saturates
 }
 
 func (l *Loop) callAt(when int64, fn func(), op string) TimerHandle {

@@ -97,8 +97,15 @@ func (l *Loop) clearWatch(fd int, reader bool, op string) bool {
 }
 
 // AddReader calls fn on the loop goroutine each time fd is readable, until RemoveReader (asyncio's
-// add_reader). A second AddReader for fd replaces fn. The fd must be open and stay open until
-// RemoveReader; a descriptor used by a transport is refused with ErrFdInUse. Loop-only.
+// add_reader). A second AddReader for fd replaces fn. A descriptor used by a transport is refused
+// with ErrFdInUse. Loop-only.
+//
+// The fd must be open and stay open until RemoveReader (and RemoveWriter): remove it before you
+// close it, as asyncio and libuv require. A descriptor closed while registered, when a duplicate
+// (dup, fork, a passed descriptor) keeps its file open, stays in epoll's interest list, which
+// tracks the file and not the number: the loop keeps waking for events it can no longer deliver,
+// and a new descriptor with the same number cannot be registered cleanly. Debug mode reports such
+// a registration once, when it fires.
 func (l *Loop) AddReader(fd int, fn func()) error { return l.setWatch(fd, fn, true, "AddReader") }
 
 // RemoveReader stops watching fd for reading and reports whether it was watched (asyncio's

@@ -208,6 +208,9 @@ func timeoutMillis(d time.Duration) int {
 	case d == 0:
 		return 0
 	}
-	ms := (d + time.Millisecond - 1) / time.Millisecond
-	return int(min(ms, 1<<31-1))
+	const most = 1<<31 - 1 // epoll_wait's int
+	if d > most*time.Millisecond {
+		return most // and d + 1ms - 1 could overflow
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
