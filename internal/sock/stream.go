@@ -18,11 +18,20 @@ func ShutdownWrite(fd int) error {
 }
 
 // WaitConnected waits up to timeout for a non-blocking connect to finish and returns its outcome
-// (SO_ERROR). It blocks the caller: never on the loop goroutine.
+// (SO_ERROR); ETIMEDOUT when it does not finish in time. A timeout of zero or less (a deadline
+// already past) checks once without waiting. It blocks the caller: never on the loop goroutine.
 func WaitConnected(fd int, timeout time.Duration) error {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+	deadline := time.Now().Add(timeout)
 	for {
-		n, err := unix.Poll(fds, int(timeout/time.Millisecond))
+		// poll(2) takes whole milliseconds, and a negative count waits for ever: round up, and
+		// never below zero.
+		ms := 0
+		if left := time.Until(deadline); left > 0 {
+			left = min(left, (1<<31-2)*time.Millisecond)
+			ms = int((left + time.Millisecond - 1) / time.Millisecond)
+		}
+		n, err := unix.Poll(fds, ms)
 		if err == unix.EINTR {
 			continue
 		}
