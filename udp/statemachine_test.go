@@ -1,0 +1,97 @@
+//go:build linux
+
+package udp_test
+
+import (
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/udp"
+)
+
+// actions a protocol may take on its own transport from inside a callback.
+var actions = map[string]func(t *udp.Transport, to udp.Addr){
+	"Close":         func(t *udp.Transport, _ udp.Addr) { t.Close() },
+	"Close twice":   func(t *udp.Transport, _ udp.Addr) { t.Close(); t.Close() },
+	"Abort":         func(t *udp.Transport, _ udp.Addr) { t.Abort() },
+	"Abort twice":   func(t *udp.Transport, _ udp.Addr) { t.Abort(); t.Abort() },
+	"Close, Abort":  func(t *udp.Transport, _ udp.Addr) { t.Close(); t.Abort() },
+	"Abort, Close":  func(t *udp.Transport, _ udp.Addr) { t.Abort(); t.Close() },
+	"SendTo, Close": func(t *udp.Transport, to udp.Addr) { t.SendTo([]byte("last"), to); t.Close() },
+	"SendTo x2 Close": func(t *udp.Transport, to udp.Addr) {
+		t.SendTo([]byte("a"), bcast)
+		t.SendTo([]byte("b"), to)
+		t.Close()
+	},
+	"Pause, Close": func(t *udp.Transport, _ udp.Addr) { t.PauseReading(); t.Close(); t.ResumeReading() },
+}
+
+// From DatagramReceived in the middle of a batch, from ErrorReceived after it, and from both (the
+// second time from the ErrorReceived of a reply that the first one's Close flushed), every action
+// ends the transport the same way: ConnectionLost exactly once, last, and nothing after it;
+// SendTo after it is refused with net.ErrClosed; every datagram accepted before Close reaches the
+// peer.
+func TestEveryActionFromEveryCallback(t *testing.T) {
+	for _, from := range []string{"DatagramReceived", "ErrorReceived", "both"} {
+		for name, act := range actions {
+			t.Run(from+"/"+name, func(t *testing.T) {
+				l := newLoop(t)
+				tr, r := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+				c := burst(t, tr, 20)
+				acted, actedTwice := false, false
+				check := func(what string) {
+					if len(r.lost) > 0 {
+						t.Errorf("%s after ConnectionLost", what)
+					}
+				}
+				r.onData = func(r *recorder, data []byte, src udp.Addr) {
+					check("DatagramReceived")
+					if acted {
+						t.Errorf("DatagramReceived after %s", name)
+					}
+					switch {
+					case from == "DatagramReceived" && len(r.got) == 5:
+						acted = true
+						act(r.t, src)
+					case from == "both" && len(r.got) == 5:
+						acted = true
+						r.t.SendTo(data, bcast)
+						act(r.t, src)
+					case from == "ErrorReceived" && len(r.got) == 5:
+						r.t.SendTo(data, bcast) // reported after the batch
+					}
+				}
+				r.onErr = func(r *recorder, err error) {
+					check("ErrorReceived")
+					switch {
+					case from == "ErrorReceived" && !acted:
+						acted = true
+						act(r.t, r.got[0].from)
+					case from == "both" && acted && !actedTwice:
+						actedTwice = true
+						act(r.t, r.got[0].from)
+					}
+				}
+				r.onLost = func(*recorder, error) { l.CallLater(30*time.Millisecond, l.Stop) }
+				run(t, l)
+				if !acted || len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
+					t.Fatalf("acted %v, ConnectionLost %v, events %v", acted, r.lost, r.events)
+				}
+				if err := tr.SendTo([]byte("x"), r.got[0].from); !errors.Is(err, net.ErrClosed) {
+					t.Fatalf("SendTo after ConnectionLost = %v", err)
+				}
+				got := replies(c, 100*time.Millisecond)
+				want := 0
+				switch name {
+				case "SendTo, Close", "SendTo x2 Close":
+					want = 1
+				}
+				if len(got) != want {
+					t.Fatalf("the peer got %q; want %d datagram(s)", got, want)
+				}
+			})
+		}
+	}
+}
