@@ -16,16 +16,7 @@ import (
 // sink is a bound Unix datagram socket that nobody reads until told: its full receive queue is
 // what makes a connected sender's sendto fail with EAGAIN.
 func sink(t *testing.T) (fd int, path string) {
-	path = filepath.Join(t.TempDir(), "sink.sock")
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(fd) })
-	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-		t.Fatal(err)
-	}
-	return fd, path
+	return sinkAt(t, filepath.Join(t.TempDir(), "sink.sock"))
 }
 
 // readAll reads every datagram waiting on fd and returns their sequence numbers.

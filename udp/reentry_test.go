@@ -179,6 +179,7 @@ func unixSink(t *testing.T, dir string) (fd int, path string) {
 	}
 }
 
+// sinkAt is a bound, non-blocking Unix datagram socket at path, closed when the test ends.
 func sinkAt(t *testing.T, path string) (int, string) {
 	t.Helper()
 	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
