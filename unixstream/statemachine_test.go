@@ -39,7 +39,7 @@ func TestEveryStreamActionFromEveryCallback(t *testing.T) {
 		for name, act := range streamActions {
 			t.Run(from+"/"+name, func(t *testing.T) {
 				l := newLoop(t)
-				fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+				fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
