@@ -44,7 +44,9 @@ func TestEveryStreamActionFromEveryCallback(t *testing.T) {
 					t.Fatal(err)
 				}
 				mine := os.NewFile(uintptr(fds[0]), "mine")
-				peer, err := net.FileConn(os.NewFile(uintptr(fds[1]), "peer"))
+				pf := os.NewFile(uintptr(fds[1]), "peer")
+				peer, err := net.FileConn(pf) // a duplicate
+				pf.Close()
 				if err != nil {
 					t.Fatal(err)
 				}
