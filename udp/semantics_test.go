@@ -266,56 +266,66 @@ func TestDatagramFromAnUnnamedUnixSocket(t *testing.T) {
 	}
 }
 
-// An abstract name that fills sun_path (a NUL and 107 bytes: Linux and Python accept it) can be
-// answered.
-func TestAnswerAFullLengthAbstractName(t *testing.T) {
+// An address that fills sun_path can be answered: an abstract name (a NUL and 107 bytes: Linux and
+// Python accept it) and a filesystem path of 108 bytes without its NUL (Linux accepts it, and a C
+// peer may bind one), as the kernel reports them.
+func TestAnswerAFullLengthUnixAddress(t *testing.T) {
 	l := newLoop(t)
-	srv, sr := endpoint(t, l, udp.Options{LocalAddr: filepath.Join(t.TempDir(), "srv.sock")})
+	dir := t.TempDir()
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: filepath.Join(dir, "srv.sock")})
 	echo(t, sr)
-	name := "@aioloop-" + strconv.Itoa(os.Getpid()) + "-"
-	name += strings.Repeat("a", 108-len(name))
-	if len(name) != 108 {
-		t.Fatalf("name is %d bytes", len(name))
-	}
-	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	if err := bindRaw(fd, name); err != nil { // x/sys refuses it
-		t.Fatal(err)
-	}
-	if err := unix.Sendto(fd, []byte("long name"), 0, &unix.SockaddrUnix{Name: srv.LocalAddr().Path()}); err != nil {
-		t.Fatal(err)
-	}
-	l.CallLater(100*time.Millisecond, l.Stop)
-	run(t, l)
-	if len(sr.got) != 1 || sr.got[0].from.Path() != name {
-		t.Fatalf("got %+v", sr.got)
-	}
-	// The answer was sent: it waits at the client.
-	unix.SetNonblock(fd, true)
-	buf := make([]byte, 64)
-	n, _, err := unix.Recvfrom(fd, buf, 0)
-	if err != nil || string(buf[:n]) != "long name" {
-		t.Fatalf("the client got %q, %v (errors at the server: %v)", buf[:max(n, 0)], err, sr.errs)
-	}
-	// And a client can name it directly.
-	cli, _ := endpoint(t, l, udp.Options{Family: unix.AF_UNIX})
-	if err := cli.SendTo([]byte("direct"), udp.UnixAddr(name)); err != nil {
-		t.Fatalf("SendTo a 108-byte abstract name: %v", err)
-	}
-	if _, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: name + "x"}); err == nil {
-		t.Fatal("a 109-byte abstract name accepted")
+	abstract := "@aioloop-" + strconv.Itoa(os.Getpid()) + "-"
+	abstract += strings.Repeat("a", 108-len(abstract))
+	path := dir + "/"
+	path += strings.Repeat("p", 108-len(path))
+	for _, name := range []string{abstract, path} {
+		if len(name) != 108 {
+			t.Fatalf("name is %d bytes", len(name))
+		}
+		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		if err := bindRaw(fd, name); err != nil { // x/sys refuses it
+			t.Fatal(err)
+		}
+		if err := unix.Sendto(fd, []byte("long name"), 0, &unix.SockaddrUnix{Name: srv.LocalAddr().Path()}); err != nil {
+			t.Fatal(err)
+		}
+		l.CallLater(100*time.Millisecond, l.Stop)
+		run(t, l)
+		if n := len(sr.got); n == 0 || sr.got[n-1].from.Path() != name {
+			t.Fatalf("got %+v", sr.got)
+		}
+		// The answer was sent: it waits at the client.
+		unix.SetNonblock(fd, true)
+		buf := make([]byte, 64)
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil || string(buf[:n]) != "long name" {
+			t.Fatalf("%q: the client got %q, %v (errors at the server: %v)", name, buf[:max(n, 0)], err, sr.errs)
+		}
+		// And a client can name it directly.
+		cli, _ := endpoint(t, l, udp.Options{Family: unix.AF_UNIX})
+		if err := cli.SendTo([]byte("direct"), udp.UnixAddr(name)); err != nil {
+			t.Fatalf("SendTo a 108-byte address: %v", err)
+		}
+		if _, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: name + "x"}); err == nil {
+			t.Fatal("a 109-byte address accepted")
+		}
 	}
 }
 
-// bindRaw binds fd to an abstract name "@..." with the raw sockaddr_un that Linux accepts.
+// bindRaw binds fd to an abstract name "@..." or a path, unterminated, with the raw sockaddr_un
+// that Linux accepts.
 func bindRaw(fd int, name string) error {
 	var sa unix.RawSockaddrUnix
 	sa.Family = unix.AF_UNIX
-	for i := 1; i < len(name); i++ {
+	for i := range len(name) {
 		sa.Path[i] = int8(name[i])
+	}
+	if name[0] == '@' {
+		sa.Path[0] = 0
 	}
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(fd), uintptr(unsafe.Pointer(&sa)), uintptr(2+len(name)))
 	if e != 0 {

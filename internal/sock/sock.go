@@ -27,16 +27,17 @@ import (
 // ErrPathTooLong is returned for a Unix socket path longer than sockaddr_un can hold.
 var ErrPathTooLong = errors.New("sock: Unix socket path too long")
 
-// MaxPathLen is the longest Unix socket filesystem path that sockaddr_un holds on this system,
-// leaving room for the terminating NUL. An abstract name (Linux) may be one byte longer: see
-// PathLimit.
+// MaxPathLen is the longest Unix socket filesystem path that sockaddr_un holds on this system
+// with room left for the terminating NUL, the portable limit (Python's for a path). Linux takes
+// one byte more: see PathLimit.
 const MaxPathLen = len(unix.RawSockaddrUnix{}.Path) - 1
 
-// PathLimit is the longest Unix address of path's kind: MaxPathLen for a filesystem path; for an
-// abstract name ("@name" or a leading NUL, Linux), the whole of sun_path, its leading byte counted,
-// as Linux and Python accept.
-func PathLimit(path string) int {
-	if abstractNames && len(path) > 0 && (path[0] == '@' || path[0] == 0) {
+// PathLimit is the longest Unix address this system takes: on Linux the whole of sun_path, for an
+// abstract name ("@name" or a leading NUL, its leading byte counted, as Linux and Python accept)
+// and for a filesystem path (unterminated, as the kernel accepts and reports a peer bound there);
+// elsewhere MaxPathLen. What a peer's address decodes to can always be encoded to answer it.
+func PathLimit(string) int {
+	if fullSunPath {
 		return MaxPathLen + 1
 	}
 	return MaxPathLen

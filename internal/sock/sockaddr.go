@@ -24,7 +24,10 @@ type Sockaddr struct {
 	n   uint32 // bytes in use
 }
 
-const pathOffset = 2
+const (
+	pathOffset = 2
+	sunLen     = pathOffset + len(unix.RawSockaddrUnix{}.Path) // sizeof(struct sockaddr_un)
+)
 
 func (s *Sockaddr) bytes() *[unsafe.Sizeof(unix.RawSockaddrAny{})]byte {
 	return (*[unsafe.Sizeof(unix.RawSockaddrAny{})]byte)(unsafe.Pointer(&s.raw))
@@ -93,8 +96,8 @@ func (s *Sockaddr) SetPath(path string) bool {
 	n := pathOffset + copy(b[pathOffset:], path)
 	if len(path) > 0 && (path[0] == '@' || path[0] == 0) {
 		b[pathOffset] = 0 // abstract: exactly its bytes, no terminating NUL
-	} else if len(path) > 0 {
-		n++ // the terminating NUL, as sockaddr_un conventionally counts it
+	} else if len(path) > 0 && n < sunLen {
+		n++ // the terminating NUL, as sockaddr_un conventionally counts it, when it fits
 	}
 	setHeader(b, unix.AF_UNIX, n)
 	s.n = uint32(n)

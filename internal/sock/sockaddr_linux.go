@@ -2,8 +2,9 @@ package sock
 
 import "encoding/binary"
 
-// abstractNames: Linux has the abstract socket namespace.
-const abstractNames = true
+// fullSunPath: Linux takes an address that fills sun_path: an abstract name, and a filesystem path
+// without its terminating NUL (unix_mkname_bsd terminates it in a larger buffer).
+const fullSunPath = true
 
 // On Linux sockaddr starts with a uint16 family in host order.
 func setHeader(b *[112]byte, family, _ int) { binary.NativeEndian.PutUint16(b[0:], uint16(family)) }

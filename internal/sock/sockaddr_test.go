@@ -4,6 +4,8 @@ package sock_test
 
 import (
 	"net/netip"
+	"runtime"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -43,12 +45,26 @@ func TestSockaddrRoundTrip(t *testing.T) {
 			t.Errorf("Path of %q = %q", in, got)
 		}
 	}
-	long := make([]byte, sock.MaxPathLen+1)
-	for i := range long {
-		long[i] = 'a'
-	}
-	if s.SetPath(string(long)) {
-		t.Error("over-long path accepted")
+	// The longest address this system takes, a filesystem path and an abstract name, encodes and
+	// decodes to itself (a peer bound there can be answered); one byte more is refused.
+	for _, lead := range []string{"/", "@"} {
+		if lead == "@" && runtime.GOOS != "linux" {
+			continue
+		}
+		long := lead + strings.Repeat("a", sock.PathLimit(lead)-1)
+		if !s.SetPath(long) {
+			t.Fatalf("a path of %d bytes, the limit, refused", len(long))
+		}
+		got, _ := s.Path()
+		if lead == "@" {
+			got = append([]byte("@"), got[1:]...)
+		}
+		if string(got) != long {
+			t.Fatalf("a path of %d bytes came back as %d bytes", len(long), len(got))
+		}
+		if s.SetPath(long + "a") {
+			t.Errorf("a path of %d bytes, over the limit, accepted", len(long)+1)
+		}
 	}
 }
 
