@@ -3,7 +3,9 @@ package udp
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"os"
 	"runtime/debug"
 	"syscall"
 
@@ -126,6 +128,11 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 		}
 	}
 	if ep.local.IsValid() {
+		if ep.family == syscall.AF_UNIX {
+			if err := removeStale(ep.local.path); err != nil {
+				return err
+			}
+		}
 		if err := sock.Bind(fd, ep.family, ep.local.ap, ep.local.path); err != nil {
 			return fmt.Errorf("udp: bind %s: %w", ep.local, err)
 		}
@@ -219,4 +226,27 @@ func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	t.SetProtocol(p)
 	p.ConnectionMade(t)
 	return p, nil
+}
+
+// removeStale removes a socket file at path that no socket is bound to, as asyncio removes a
+// socket file at a Unix datagram local_addr before binding. Unlike asyncio, a socket file in use
+// and any other file are left alone: bind then fails with EADDRINUSE.
+func removeStale(path string) error {
+	if path == "" || path[0] == '@' || path[0] == 0 {
+		return nil // autobind, or an abstract name: no file
+	}
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSocket == 0 {
+		return nil // nothing there, or not a socket: bind decides
+	}
+	bound, err := sock.Bound(path)
+	if err != nil {
+		return fmt.Errorf("udp: %w", err)
+	}
+	if !bound {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("udp: remove stale socket %q: %w", path, err)
+		}
+	}
+	return nil
 }

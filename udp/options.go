@@ -14,7 +14,8 @@ import (
 type Options struct {
 	// LocalAddr is local_addr: the address to bind, "host:port" ("[::1]:0", "127.0.0.1:9000",
 	// "localhost:domain"), or for AF_UNIX a path ("/run/app.sock", or "@name" for an abstract name
-	// on Linux). An empty host binds the wildcard address with FlagPassive and loopback without it,
+	// on Linux). A socket file left at the path with no socket bound to it is removed first, as
+	// asyncio does; one in use, or any other file, is left alone (EADDRINUSE). An empty host binds the wildcard address with FlagPassive and loopback without it,
 	// as getaddrinfo does. For AF_UNIX, "" autobinds (Linux: the kernel picks an abstract name, so
 	// that peers can answer); for IP, "" leaves the socket unbound until its first send.
 	LocalAddr string

@@ -82,3 +82,35 @@ func TestOversizedUnixDatagramIsReported(t *testing.T) {
 		t.Fatalf("got %d datagrams, errors %v", len(sr.got), sr.errs)
 	}
 }
+
+// A socket file that nothing is bound to (its owner closed without removing it) is replaced, as
+// asyncio replaces it; a socket file in use and a regular file are not touched.
+func TestStaleUnixDatagramSocketFileIsReplaced(t *testing.T) {
+	l := newLoop(t)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "stale.sock")
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: stale}); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Close(fd) // the file stays
+	tr, _ := endpoint(t, l, udp.Options{LocalAddr: stale})
+	if tr.LocalAddr().Path() != stale {
+		t.Fatalf("bound %v", tr.LocalAddr())
+	}
+	// Now in use: refused, and the file is the live one still.
+	if _, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{LocalAddr: stale}); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("bind a path in use = %v", err)
+	}
+	regular := filepath.Join(dir, "file")
+	os.WriteFile(regular, []byte("keep"), 0o600)
+	if _, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{LocalAddr: regular}); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("bind a regular file = %v", err)
+	}
+	if b, _ := os.ReadFile(regular); string(b) != "keep" {
+		t.Fatal("the regular file was touched")
+	}
+}

@@ -37,7 +37,7 @@
 //
 // # Paths
 //
-// A server removes a stale socket file at its path (one nobody listens on) and nothing else: any
+// A server removes a stale socket file at its path (one no socket is bound to) and nothing else: any
 // other file there is an error and stays. On Close it removes the socket file only if the inode at
 // the path is still the one it bound. Abstract names ("@name", Linux) have no file.
 package unixstream

@@ -305,3 +305,33 @@ func TestGivenSocketBecomesNonBlocking(t *testing.T) {
 		t.Fatal("the caller's socket stayed blocking")
 	}
 }
+
+// A server made with DeferServing does not listen yet, but its socket file is in use: a second
+// server at the path must not take it for stale and remove it.
+func TestDeferredServersFileIsNotStale(t *testing.T) {
+	l := newLoop(t)
+	path := sockPath(t, "deferred.sock")
+	s, err := unixstream.CreateUnixServer(l, echoer, path, unixstream.ServerOptions{DeferServing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer drain(l, func() { s.Close(); s.AbortClients() })
+	before, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unixstream.CreateUnixServer(l, never, path, unixstream.ServerOptions{}); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("a second server at the path = %v; want EADDRINUSE", err)
+	}
+	if after, err := os.Lstat(path); err != nil || !os.SameFile(before, after) {
+		t.Fatalf("the deferred server's socket file was replaced: %v", err)
+	}
+	if err := s.StartServing(); err != nil {
+		t.Fatal(err)
+	}
+	nc, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatalf("connect after StartServing: %v", err)
+	}
+	nc.Close()
+}

@@ -145,7 +145,8 @@ func (s *Server) listen(path string, opts ServerOptions) error {
 	return nil
 }
 
-// removeStale removes a socket file at path that nobody listens on. A live socket is EADDRINUSE;
+// removeStale removes a socket file at path that no socket is bound to. A socket file in use (a
+// server listening there, or one made with DeferServing that does not listen yet) is EADDRINUSE;
 // any other file is ErrPathInUse; both are left alone.
 func removeStale(path string) error {
 	fi, err := os.Lstat(path)
@@ -158,14 +159,12 @@ func removeStale(path string) error {
 	if fi.Mode()&fs.ModeSocket == 0 {
 		return fmt.Errorf("unixstream: %q is a %v, not a socket; it is left as it is: %w", path, fi.Mode().Type(), ErrPathInUse)
 	}
-	probe, err := sock.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	bound, err := sock.Bound(path)
 	if err != nil {
 		return fmt.Errorf("unixstream: %w", err)
 	}
-	err = sock.Connect(probe, syscall.AF_UNIX, noAddr, path)
-	sock.Close(probe)
-	if sock.Errno(err) != syscall.ECONNREFUSED {
-		return fmt.Errorf("unixstream: a server is listening on %q: %w: %w", path, ErrPathInUse, syscall.EADDRINUSE)
+	if bound {
+		return fmt.Errorf("unixstream: a socket is bound at %q: %w: %w", path, ErrPathInUse, syscall.EADDRINUSE)
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("unixstream: remove stale socket: %w", err)

@@ -130,3 +130,17 @@ func syscallError(op string, err error) error {
 func Temporary(err error) bool {
 	return errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EWOULDBLOCK) || errors.Is(err, unix.EINTR)
 }
+
+// Bound reports whether a socket is bound at the Unix path: a datagram probe's connect gets
+// ECONNREFUSED only when no socket of any type is bound to the file (a stream socket there, listening
+// or not, answers EPROTOTYPE; a datagram socket accepts). A socket file with nothing bound is
+// stale: what a process that did not remove its file left behind.
+func Bound(path string) (bool, error) {
+	probe, err := Socket(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+	if err != nil {
+		return false, err
+	}
+	defer Close(probe)
+	err = Connect(probe, unix.AF_UNIX, netip.AddrPort{}, path)
+	return Errno(err) != unix.ECONNREFUSED, nil
+}
