@@ -335,3 +335,20 @@ func TestDeferredServersFileIsNotStale(t *testing.T) {
 	}
 	nc.Close()
 }
+
+// A creation that fails after bind leaves no socket file behind (here the loop is closed, so
+// serving cannot start).
+func TestFailedServerCreationRemovesItsFile(t *testing.T) {
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	path := sockPath(t, "failed.sock")
+	if _, err := unixstream.CreateUnixServer(l, never, path, unixstream.ServerOptions{}); !errors.Is(err, loop.ErrClosed) {
+		t.Fatalf("create on a closed loop = %v", err)
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the socket file after a failed creation: %v", err)
+	}
+}

@@ -58,6 +58,7 @@ type Server struct {
 	reg      loop.Registration
 	path     string
 	file     os.FileInfo // the socket file this server bound, for the clean-up check
+	made     os.FileInfo // the socket file listen's bind made (with KeepSocketFile too)
 	backlog  int
 	clients  map[*Transport]struct{}
 	serving  atomic.Bool
@@ -114,9 +115,20 @@ func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, op
 		if s.fd >= 0 {
 			sock.Close(s.fd)
 		}
+		s.removeFile(s.made) // a failed creation leaves nothing behind
 		return nil, err
 	}
 	return s, nil
+}
+
+// removeFile removes the socket file at the server's path if it is still the inode fi.
+func (s *Server) removeFile(fi os.FileInfo) {
+	if fi == nil {
+		return
+	}
+	if cur, err := os.Lstat(s.path); err == nil && os.SameFile(cur, fi) {
+		os.Remove(s.path)
+	}
 }
 
 func isAbstract(path string) bool { return path != "" && (path[0] == '@' || path[0] == 0) }
@@ -136,6 +148,9 @@ func (s *Server) listen(path string, opts ServerOptions) error {
 	s.fd, s.path = fd, path
 	if err := sock.Bind(fd, syscall.AF_UNIX, noAddr, path); err != nil {
 		return fmt.Errorf("unixstream: bind %s: %w", path, err)
+	}
+	if !isAbstract(path) {
+		s.made, _ = os.Lstat(path)
 	}
 	if opts.Mode != 0 {
 		if err := os.Chmod(path, opts.Mode); err != nil {
@@ -233,11 +248,7 @@ func (s *Server) Close() {
 		}
 		sock.Close(s.fd)
 		s.fd = -1
-		if s.file != nil {
-			if cur, err := os.Lstat(s.path); err == nil && os.SameFile(cur, s.file) {
-				os.Remove(s.path)
-			}
-		}
+		s.removeFile(s.file)
 		s.checkDone()
 	}
 	s.onLoop(closeFn)
