@@ -112,6 +112,7 @@ func (t *Transport) openFirst(eps []endpoint, opts *Options) error {
 // With AllowBroadcast the socket is not connected to the remote address, as asyncio does not
 // connect it: answers from other hosts must arrive (discovery).
 func (t *Transport) open(ep endpoint, opts *Options) error {
+	t.local, t.remote, t.dest, t.destSA = Addr{}, Addr{}, Addr{}, sock.Sockaddr{} // an earlier attempt's
 	fd, err := sock.Socket(ep.family, syscall.SOCK_DGRAM, opts.Proto)
 	if err != nil {
 		return fmt.Errorf("udp: %w", err)

@@ -352,3 +352,24 @@ func TestFailedServerCreationRemovesItsFile(t *testing.T) {
 		t.Fatalf("the socket file after a failed creation: %v", err)
 	}
 }
+
+// A panic in DataReceived is reported with the transport and protocol named and ends the
+// connection with ConnectionLost(*loop.PanicError), as asyncio's _fatal_error does for a stream.
+func TestPanicInDataReceivedAbortsTheConnection(t *testing.T) {
+	l := newLoop(t)
+	var reports []loop.Exception
+	l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
+	path := sockPath(t, "panic.sock")
+	server(t, l, path, echoer)
+	c := &conn{onData: func(*conn, []byte) { panic("protocol bug") }, onLost: func(*conn, error) { l.Stop() }}
+	tr := client(t, l, path, c)
+	tr.Write([]byte("echo me"))
+	run(t, l)
+	var pe *loop.PanicError
+	if len(c.lost) != 1 || !errors.As(c.lost[0], &pe) || pe.Value != "protocol bug" || !tr.IsClosing() {
+		t.Fatalf("ConnectionLost %v", c.lost)
+	}
+	if len(reports) != 1 || reports[0].Transport != tr || reports[0].Protocol != unixstream.BaseProtocol(c) || len(reports[0].Stack) == 0 {
+		t.Fatalf("reports %+v", reports)
+	}
+}
