@@ -1,0 +1,134 @@
+//go:build linux
+
+package udp_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/loop"
+	"github.com/aioloop/aioloop/udp"
+)
+
+// TestRandomCallbackActions drives the transport's state machine with random sequences of what a
+// protocol may do from its own callbacks (SendTo that goes, SendTo that fails, Close, Abort, both,
+// PauseReading and a later ResumeReading, new water marks), seeded so that a failure names the
+// seed that replays it. After every sequence: ConnectionLost ran once and last, no callback came
+// after it, no panic was reported, only the failing sends were reported, and the peer got exactly
+// the replies SendTo accepted, in order (after Abort: a prefix of them).
+func TestRandomCallbackActions(t *testing.T) {
+	seeds := 100 // about 4 s; AIOLOOP_SEEDS=N for a longer search
+	if n, err := strconv.Atoi(os.Getenv("AIOLOOP_SEEDS")); err == nil {
+		seeds = n
+	} else if testing.Short() {
+		seeds = 20
+	}
+	for seed := range uint64(seeds) {
+		randomRun(t, seed)
+		if t.Failed() {
+			t.Fatalf("seed %d failed", seed)
+		}
+	}
+}
+
+func randomRun(t *testing.T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 9))
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var reports []loop.Exception
+	l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
+	r := &recorder{}
+	tr, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{LocalAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	to := tr.LocalAddr().AddrPort()
+	for i := range 40 {
+		c.WriteToUDPAddrPort(fmt.Appendf(nil, "c%03d", i), to)
+	}
+	var accepted []string
+	aborted, lost := false, false
+	seq := 0
+	act := func(where string) {
+		if lost {
+			t.Errorf("seed %d: %s after ConnectionLost", seed, where)
+		}
+		for range 1 + rng.IntN(3) {
+			switch p := rng.IntN(100); {
+			case p < 45:
+				msg := fmt.Sprintf("s%04d", seq)
+				seq++
+				if tr.SendTo([]byte(msg), udp.AddrFromAddrPort(c.LocalAddr().(*net.UDPAddr).AddrPort())) == nil {
+					accepted = append(accepted, msg)
+				}
+			case p < 60:
+				tr.SendTo([]byte("fails"), bcast)
+			case p < 64:
+				tr.Close()
+			case p < 67:
+				aborted = true // what was staged or queued may be dropped
+				tr.Abort()
+			case p < 69:
+				tr.Close()
+				aborted = true
+				tr.Abort()
+			case p < 77:
+				tr.PauseReading()
+				l.CallLater(time.Duration(rng.IntN(3))*time.Millisecond, tr.ResumeReading)
+			case p < 80:
+				tr.SetWriteBufferLimits(rng.IntN(200), -1)
+			}
+		}
+	}
+	r.onData = func(*recorder, []byte, udp.Addr) { act("DatagramReceived") }
+	r.onErr = func(_ *recorder, err error) {
+		if !errors.Is(err, syscall.EACCES) {
+			t.Errorf("seed %d: ErrorReceived %v", seed, err)
+		}
+		act("ErrorReceived")
+	}
+	r.onPause = func(*recorder) { act("PauseWriting") }
+	r.onResume = func(*recorder) { act("ResumeWriting") }
+	r.onLost = func(*recorder, error) {
+		lost = true
+		l.CallLater(5*time.Millisecond, l.Stop)
+	}
+	l.CallLater(10*time.Millisecond, func() { // the rest of the load, then an end if none came
+		for i := range 20 {
+			c.WriteToUDPAddrPort(fmt.Appendf(nil, "d%03d", i), to)
+		}
+		l.CallLater(10*time.Millisecond, tr.Close)
+	})
+	run(t, l)
+	if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
+		t.Fatalf("seed %d: ConnectionLost %v, events %v", seed, r.lost, r.events)
+	}
+	if len(reports) != 0 {
+		t.Fatalf("seed %d: reports %+v", seed, reports)
+	}
+	got := replies(c, 30*time.Millisecond)
+	if aborted && len(got) <= len(accepted) && slices.Equal(got, accepted[:len(got)]) {
+		return
+	}
+	if !slices.Equal(got, accepted) {
+		t.Fatalf("seed %d (aborted %v): the peer got %d replies, SendTo accepted %d\ngot      %s\naccepted %s",
+			seed, aborted, len(got), len(accepted), strings.Join(got, " "), strings.Join(accepted, " "))
+	}
+}
