@@ -217,3 +217,66 @@ func TestRefusedCancelDoesNotClaimCancelled(t *testing.T) {
 		t.Fatalf("reports %+v", *got)
 	}
 }
+
+// Runs that start and stop (by Stop and by their contexts) while other goroutines call Do,
+// CallSoonThreadsafe and Stop, and a Close while they still do: every Do returns nil exactly when
+// its fn ran (ErrClosed otherwise), every fn runs at most once, nothing deadlocks, and -race sees
+// no race.
+func TestDoAndRunsUnderChurn(t *testing.T) {
+	for round := range 50 {
+		l, err := loop.New(loop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		runner := make(chan struct{})
+		go func() {
+			defer close(runner)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%3)*100*time.Microsecond)
+				l.Run(ctx)
+				cancel()
+			}
+		}()
+		const callers, calls = 4, 50
+		var runs [callers][calls]int
+		var errs [callers][calls]error
+		var wg sync.WaitGroup
+		for k := range callers {
+			wg.Go(func() {
+				for i := range calls {
+					errs[k][i] = l.Do(func() { runs[k][i]++; l.CallSoon(func() {}) })
+					switch i % 7 {
+					case 3:
+						l.Stop()
+					case 5:
+						l.CallSoonThreadsafe(func() {})
+					}
+				}
+			})
+		}
+		time.Sleep(time.Duration(round%5) * 200 * time.Microsecond)
+		close(stop)
+		<-runner
+		l.Close() // the callers may still be calling Do
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("round %d: a Do never returned", round)
+		}
+		for k := range callers {
+			for i := range calls {
+				if runs[k][i] > 1 || (runs[k][i] == 1) != (errs[k][i] == nil) {
+					t.Fatalf("round %d: fn ran %d times, Do returned %v", round, runs[k][i], errs[k][i])
+				}
+			}
+		}
+	}
+}
