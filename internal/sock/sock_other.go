@@ -38,6 +38,7 @@ func Connect(int, int, netip.AddrPort, string) error   { return ErrUnsupported }
 func LocalAddr(int) (netip.AddrPort, string, error)    { return netip.AddrPort{}, "", ErrUnsupported }
 func PeerAddr(int) (netip.AddrPort, string, bool)      { return netip.AddrPort{}, "", false }
 func Close(int) error                                  { return ErrUnsupported }
+func Bound(string) (bool, error)                       { return false, ErrUnsupported }
 func Temporary(error) bool                             { return false }
 func SendTo(int, []byte, *Sockaddr) error              { return ErrUnsupported }
 func NewRecvBatch(n, size int) *RecvBatch              { return &RecvBatch{} }
