@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"slices"
-	"strconv"
+
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
@@ -26,18 +26,7 @@ import (
 // after it, no panic was reported, only the failing sends were reported, and the peer got exactly
 // the replies SendTo accepted, in order (after Abort: a prefix of them).
 func TestRandomCallbackActions(t *testing.T) {
-	seeds := 100 // about 4 s; AIOLOOP_SEEDS=N for a longer search
-	if n, err := strconv.Atoi(os.Getenv("AIOLOOP_SEEDS")); err == nil {
-		seeds = n
-	} else if testing.Short() {
-		seeds = 20
-	}
-	for seed := range uint64(seeds) {
-		randomRun(t, seed)
-		if t.Failed() {
-			t.Fatalf("seed %d failed", seed)
-		}
-	}
+	testloop.ForSeeds(t, 100, func(seed uint64) { randomRun(t, seed) })
 }
 
 func randomRun(t *testing.T, seed uint64) {

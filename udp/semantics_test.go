@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
@@ -42,31 +43,20 @@ func TestFailedStartLeavesADeadTransport(t *testing.T) {
 		t.Fatalf("create: %v", err)
 	}
 	// The descriptor number the transport had is free now: a pipe takes it.
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
 	tr := p.t
-	if !tr.IsClosing() {
-		t.Error("IsClosing false on a transport whose creation failed")
-	}
-	if err := tr.Send([]byte("into someone else's descriptor")); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("Send = %v; want net.ErrClosed", err)
-	}
-	if _, err := tr.SyscallConn(); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("SyscallConn = %v; want net.ErrClosed", err)
-	}
-	tr.Close()
-	tr.Abort()
-	w.Write([]byte("end"))
-	r.SetReadDeadline(time.Now().Add(time.Second))
-	buf := make([]byte, 64)
-	n, _ := r.Read(buf)
-	if string(buf[:n]) != "end" {
-		t.Fatalf("the pipe that reused the descriptor got %q", buf[:n])
-	}
+	testfd.PipeAfter(t, func() {
+		if !tr.IsClosing() {
+			t.Error("IsClosing false on a transport whose creation failed")
+		}
+		if err := tr.Send([]byte("into someone else's descriptor")); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Send = %v; want net.ErrClosed", err)
+		}
+		if _, err := tr.SyscallConn(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("SyscallConn = %v; want net.ErrClosed", err)
+		}
+		tr.Close()
+		tr.Abort()
+	})
 	l.Stop()
 	run(t, l)
 	if len(p.lost) != 0 {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/unixstream"
 )
@@ -29,30 +30,19 @@ func (c *madeThenPanics) ConnectionMade(t *unixstream.Transport) {
 // a pipe opened now likely has it.
 func checkDead(t *testing.T, tr *unixstream.Transport) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	defer w.Close()
-	if !tr.IsClosing() {
-		t.Error("IsClosing false on a transport whose start failed")
-	}
-	if err := tr.Write([]byte("into someone else's descriptor")); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("Write = %v; want net.ErrClosed", err)
-	}
-	if err := tr.WriteEOF(); !errors.Is(err, net.ErrClosed) {
-		t.Errorf("WriteEOF = %v; want net.ErrClosed", err)
-	}
-	tr.Close()
-	tr.Abort()
-	w.Write([]byte("end"))
-	r.SetReadDeadline(time.Now().Add(time.Second))
-	buf := make([]byte, 64)
-	n, _ := r.Read(buf)
-	if string(buf[:n]) != "end" {
-		t.Fatalf("the pipe that reused the descriptor got %q", buf[:n])
-	}
+	testfd.PipeAfter(t, func() {
+		if !tr.IsClosing() {
+			t.Error("IsClosing false on a transport whose start failed")
+		}
+		if err := tr.Write([]byte("into someone else's descriptor")); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Write = %v; want net.ErrClosed", err)
+		}
+		if err := tr.WriteEOF(); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("WriteEOF = %v; want net.ErrClosed", err)
+		}
+		tr.Close()
+		tr.Abort()
+	})
 }
 
 // A panic in ConnectionMade fails the creation and leaves the transport the protocol holds dead.

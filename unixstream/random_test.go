@@ -10,12 +10,13 @@ import (
 	"net"
 	"os"
 	"slices"
-	"strconv"
+
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/unixstream"
 )
@@ -27,18 +28,7 @@ import (
 // ConnectionLost ran once and last, no callback came after it, nothing was reported, and the peer
 // read exactly the messages Write accepted, in order, then EOF (after Abort: a prefix of them).
 func TestRandomStreamCallbackActions(t *testing.T) {
-	seeds := 100 // AIOLOOP_SEEDS=N for a longer search
-	if n, err := strconv.Atoi(os.Getenv("AIOLOOP_SEEDS")); err == nil {
-		seeds = n
-	} else if testing.Short() {
-		seeds = 20
-	}
-	for seed := range uint64(seeds) {
-		randomStreamRun(t, seed)
-		if t.Failed() {
-			t.Fatalf("seed %d failed", seed)
-		}
-	}
+	testloop.ForSeeds(t, 100, func(seed uint64) { randomStreamRun(t, seed) })
 }
 
 func randomStreamRun(t *testing.T, seed uint64) {

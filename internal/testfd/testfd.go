@@ -3,6 +3,7 @@
 package testfd
 
 import (
+	"os"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -24,4 +25,38 @@ func Socketpair(t testing.TB) (a, b int) {
 	}
 	t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
 	return fds[0], fds[1]
+}
+
+// PipeAfter opens a pipe, which takes the lowest free descriptor numbers (likely one a transport
+// just gave up), runs use, and fails the test if use wrote anything into the pipe: a transport
+// that acts on a descriptor number it no longer owns would.
+func PipeAfter(t testing.TB, use func()) {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	use()
+	unix.Write(p[1], []byte("end"))
+	buf := make([]byte, 64)
+	n, _ := unix.Read(p[0], buf)
+	if string(buf[:max(n, 0)]) != "end" {
+		t.Fatalf("the pipe that took the freed descriptor numbers got %q", buf[:max(n, 0)])
+	}
+}
+
+// Open counts this process's open descriptors (/proc/self/fd on Linux, /dev/fd elsewhere).
+func Open(t testing.TB) int {
+	t.Helper()
+	dir := "/dev/fd"
+	if _, err := os.Stat("/proc/self/fd"); err == nil {
+		dir = "/proc/self/fd"
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }

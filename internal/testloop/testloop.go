@@ -5,6 +5,8 @@ package testloop
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,5 +35,26 @@ func Run(t testing.TB, l *loop.Loop, deadline time.Duration) {
 	defer cancel()
 	if err := l.Run(ctx); err != nil {
 		t.Fatalf("Run: %v", err)
+	}
+}
+
+// ForSeeds calls run with seeds 0, 1, ... and stops at the first that fails the test, naming it:
+// n seeds by default, 20 with -short, AIOLOOP_SEEDS=N for a longer search, AIOLOOP_SEED=K to
+// replay seed K alone.
+func ForSeeds(t *testing.T, n int, run func(seed uint64)) {
+	t.Helper()
+	first := uint64(0)
+	if k, err := strconv.ParseUint(os.Getenv("AIOLOOP_SEED"), 10, 64); err == nil {
+		first, n = k, 1
+	} else if v, err := strconv.Atoi(os.Getenv("AIOLOOP_SEEDS")); err == nil {
+		n = v
+	} else if testing.Short() {
+		n = min(n, 20)
+	}
+	for seed := first; seed < first+uint64(n); seed++ {
+		run(seed)
+		if t.Failed() {
+			t.Fatalf("seed %d failed (AIOLOOP_SEED=%d replays it)", seed, seed)
+		}
 	}
 }
