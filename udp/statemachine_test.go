@@ -3,11 +3,16 @@
 package udp_test
 
 import (
+	"context"
 	"errors"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testfd"
+	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
 
@@ -93,5 +98,93 @@ func TestEveryActionFromEveryCallback(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// madeActs runs an action on its transport from ConnectionMade.
+type madeActs struct {
+	recorder
+	act func(t *udp.Transport)
+}
+
+func (p *madeActs) ConnectionMade(t *udp.Transport) {
+	p.recorder.ConnectionMade(t)
+	p.act(t)
+}
+
+// Every action from ConnectionMade: the creation succeeds (closing there is the protocol's
+// choice, as in asyncio), ConnectionLost follows once, and a SendTo before Close reaches the peer.
+func TestEveryActionFromConnectionMade(t *testing.T) {
+	for name, act := range actions {
+		t.Run(name, func(t *testing.T) {
+			l := newLoop(t)
+			peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer peer.Close()
+			to := udp.AddrFromAddrPort(peer.LocalAddr().(*net.UDPAddr).AddrPort())
+			p := &madeActs{act: func(t *udp.Transport) { act(t, to) }}
+			tr, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return p }, udp.Options{LocalAddr: "127.0.0.1:0"})
+			if err != nil || !tr.IsClosing() {
+				t.Fatalf("create = %v, closing %v", err, tr.IsClosing())
+			}
+			p.onLost = func(*recorder, error) { l.CallLater(10*time.Millisecond, l.Stop) }
+			run(t, l)
+			if len(p.lost) != 1 || p.events[len(p.events)-1] != "lost" {
+				t.Fatalf("ConnectionLost %v, events %v", p.lost, p.events)
+			}
+			want := 0
+			if strings.HasPrefix(name, "SendTo") {
+				want = 1
+			}
+			if got := replies(peer, 100*time.Millisecond); len(got) != want {
+				t.Fatalf("the peer got %q; want %d datagram(s)", got, want)
+			}
+		})
+	}
+}
+
+// CreateDatagramEndpoint from other goroutines while the loop stops and closes: each creation
+// either succeeds (its ConnectionMade ran: the transport is live until closed) or fails with
+// loop.ErrClosed having run nothing, and no descriptor is left behind.
+func TestCreateRacesLoopClose(t *testing.T) {
+	before := testfd.Open(t)
+	for round := range 100 {
+		l, err := loop.New(loop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran := make(chan error, 1)
+		go func() { ran <- l.Run(context.Background()) }()
+		const creators = 4
+		var trs [creators]*udp.Transport
+		var made [creators]int
+		var errs [creators]error
+		var wg sync.WaitGroup
+		for k := range creators {
+			wg.Go(func() {
+				r := &recorder{}
+				trs[k], _, errs[k] = udp.CreateDatagramEndpoint(l, func() udp.Protocol { return r }, udp.Options{LocalAddr: "127.0.0.1:0"})
+				made[k] = r.made
+			})
+		}
+		time.Sleep(time.Duration(round%4) * 50 * time.Microsecond)
+		l.Stop()
+		<-ran
+		l.Close()
+		wg.Wait()
+		for k := range creators {
+			switch {
+			case errs[k] == nil && made[k] == 1 && !trs[k].IsClosing():
+				trs[k].Abort() // the loop is closed: this closes the socket, and nothing more runs
+			case errors.Is(errs[k], loop.ErrClosed) && made[k] == 0 && trs[k] == nil:
+			default:
+				t.Fatalf("round %d: create = %v, ConnectionMade ran %d times", round, errs[k], made[k])
+			}
+		}
+	}
+	if after := testfd.Open(t); after != before {
+		t.Fatalf("%d descriptors open before, %d after", before, after)
 	}
 }

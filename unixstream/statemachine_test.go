@@ -3,15 +3,21 @@
 package unixstream_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testfd"
+	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/unixstream"
 )
 
@@ -115,5 +121,139 @@ func TestEveryStreamActionFromEveryCallback(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Every action from ConnectionMade, on a client and on an accepted connection: the connection is
+// made (closing there is the protocol's choice), ConnectionLost follows once, and what Write
+// accepted reaches the peer before EOF (after Close; Abort may drop it).
+func TestEveryStreamActionFromConnectionMade(t *testing.T) {
+	for _, side := range []string{"client", "accepted"} {
+		for name, act := range streamActions {
+			t.Run(side+"/"+name, func(t *testing.T) {
+				l := newLoop(t)
+				path := sockPath(t, "made.sock")
+				accepted := 0
+				c := &conn{}
+				c.onMade = func(c *conn) { accepted += act(c.t) }
+				c.onLost = func(*conn, error) { l.CallLater(10*time.Millisecond, l.Stop) }
+				var peer net.Conn
+				if side == "client" {
+					ln, err := net.Listen("unix", path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer ln.Close()
+					tr, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
+					if err != nil || !tr.IsClosing() {
+						t.Fatalf("create = %v", err)
+					}
+					if peer, err = ln.Accept(); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					server(t, l, path, func() unixstream.BaseProtocol { return c })
+					var err error
+					if peer, err = net.Dial("unix", path); err != nil {
+						t.Fatal(err)
+					}
+				}
+				defer peer.Close()
+				run(t, l)
+				if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
+					t.Fatalf("ConnectionLost %v, events %v", c.lost, c.events)
+				}
+				peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+				b, err := io.ReadAll(peer)
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatal("the peer never saw the connection end")
+				}
+				if !strings.Contains(name, "Abort") && len(b) != accepted {
+					t.Fatalf("the peer read %q; Write accepted %d bytes", b, accepted)
+				}
+			})
+		}
+	}
+}
+
+// CreateUnixConnection and CreateUnixServer from other goroutines while the loop stops and
+// closes: each either succeeds (ConnectionMade ran, or the server listens) or fails with
+// loop.ErrClosed having run nothing; nothing is left open and no socket file stays behind.
+func TestCreateRacesLoopClose(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("unix", filepath.Join(dir, "target.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn // the target accepts and holds each connection open until the test ends
+	accepting := make(chan struct{})
+	go func() {
+		defer close(accepting)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	var closed bool
+	closeTarget := func() {
+		if closed {
+			return
+		}
+		closed = true
+		ln.Close()
+		<-accepting
+		for _, c := range held {
+			c.Close()
+		}
+	}
+	defer closeTarget()
+	before := testfd.Open(t)
+	for round := range 100 {
+		l, err := loop.New(loop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran := make(chan error, 1)
+		go func() { ran <- l.Run(context.Background()) }()
+		var tr *unixstream.Transport
+		var s *unixstream.Server
+		var cerr, serr error
+		made := 0
+		spath := filepath.Join(dir, fmt.Sprintf("s%d.sock", round))
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			c := &conn{onMade: func(*conn) { made++ }}
+			tr, _, cerr = unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, ln.Addr().String(), unixstream.ConnOptions{})
+		})
+		wg.Go(func() { s, serr = unixstream.CreateUnixServer(l, echoer, spath, unixstream.ServerOptions{}) })
+		time.Sleep(time.Duration(round%4) * 50 * time.Microsecond)
+		l.Stop()
+		<-ran
+		l.Close()
+		wg.Wait()
+		switch {
+		case cerr == nil && made == 1 && !tr.IsClosing():
+			tr.Abort() // the loop is closed: this closes the socket, and nothing more runs
+		case errors.Is(cerr, loop.ErrClosed) && made == 0 && tr == nil:
+		default:
+			t.Fatalf("round %d: CreateUnixConnection = %v, ConnectionMade ran %d times", round, cerr, made)
+		}
+		switch {
+		case serr == nil:
+			s.Close() // after the loop's Close too
+		case !errors.Is(serr, loop.ErrClosed):
+			t.Fatalf("round %d: CreateUnixServer = %v", round, serr)
+		}
+		if _, err := os.Lstat(spath); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("round %d: the server's socket file stayed (%v)", round, err)
+		}
+	}
+	closeTarget()
+	if after := testfd.Open(t); after != before-1 { // the target's listener is closed too
+		t.Fatalf("%d descriptors open before, %d after", before-1, after)
 	}
 }
