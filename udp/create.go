@@ -208,7 +208,7 @@ func (t *Transport) addr(ap netip.AddrPort, path string) Addr {
 func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	st := stateOf(t.l)
 	t.recv, t.send, t.replies = st.recv, st.send, &st.replies
-	t.flow.Init(t.reportFlowPanic)
+	t.flow.Init(t.reportPanic) // a panic in PauseWriting or ResumeWriting, as asyncio reports one from pause_writing
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("udp: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v, Stack: debug.Stack()})

@@ -61,10 +61,6 @@ func (t *Transport) rest() {
 	})
 }
 
-// reportFlowPanic reports a panic in PauseWriting or ResumeWriting, as asyncio reports an
-// exception from pause_writing.
-func (t *Transport) reportFlowPanic(method string, v any) { t.reportPanic(method, v) }
-
 // onWritable drains the queue with sendmmsg.
 //
 // An unconnected Unix datagram socket whose peer's queue is full gets EAGAIN while epoll keeps
@@ -124,6 +120,9 @@ func (t *Transport) pop(n int) {
 func (t *Transport) afterSending() {
 	if !t.lost {
 		t.flow.MaybePause(t.size)
+	}
+	if len(t.errs) == 0 {
+		return // the usual case, once per received batch
 	}
 	for i := 0; i < len(t.errs); i++ {
 		t.callErrorReceived(t.errs[i])
