@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"slices"
-
 	"strings"
 	"syscall"
 	"testing"

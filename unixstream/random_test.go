@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"slices"
-
 	"strings"
 	"syscall"
 	"testing"
