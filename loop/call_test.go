@@ -3,10 +3,12 @@
 package loop_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/loop"
 )
 
@@ -15,19 +17,19 @@ func TestDoRunsOnTheLoopGoroutine(t *testing.T) {
 	got := exceptions(l)
 	// Not running: Do runs fn at once on the caller.
 	ran := false
-	if err := l.Do(func() { ran = true }); err != nil || !ran {
+	if err := l.Do(context.Background(), func() { ran = true }); err != nil || !ran {
 		t.Fatalf("Do before Run = %v, ran=%v", err, ran)
 	}
 	var wg sync.WaitGroup
 	order := []string{}
 	l.CallSoon(func() {
 		// On the loop goroutine: at once.
-		l.Do(func() { order = append(order, "direct") })
+		l.Do(context.Background(), func() { order = append(order, "direct") })
 		wg.Go(func() {
 			// From another goroutine: through the loop, which may use loop-only methods inside.
-			err := l.Do(func() {
+			err := l.Do(context.Background(), func() {
 				h := l.CallSoon(func() { order = append(order, "scheduled by Do"); l.Stop() })
-				if h.Cancelled() {
+				if !h.Pending() {
 					t.Error("CallSoon inside Do was refused")
 				}
 				order = append(order, "via loop")
@@ -52,11 +54,11 @@ func TestDoAfterCloseAndLocal(t *testing.T) {
 	type key struct{}
 	made := 0
 	mk := func() any { made++; return &made }
-	if a, b := l.Local(key{}, mk), l.Local(key{}, mk); a != b || made != 1 {
+	if a, b := reactor.Of(l).Local(key{}, mk), reactor.Of(l).Local(key{}, mk); a != b || made != 1 {
 		t.Fatalf("Local made %d values", made)
 	}
 	l.Close()
-	if err := l.Do(func() { t.Error("ran after Close") }); !errors.Is(err, loop.ErrClosed) {
+	if err := l.Do(context.Background(), func() { t.Error("ran after Close") }); !errors.Is(err, loop.ErrClosed) {
 		t.Fatalf("Do after Close = %v", err)
 	}
 }

@@ -43,43 +43,54 @@ func (r *ring) pop() entry {
 	return e
 }
 
-// cancel drops the callback of a queued entry; the entry stays, to be skipped, so ids stay dense.
-func (r *ring) cancel(id uint64) {
-	if id-r.headID < uint64(r.n) {
-		r.buf[(r.head+int(id-r.headID))&(len(r.buf)-1)].fn = nil
+// cancel drops the callback of a queued entry and reports whether it was still to run; the entry
+// stays, to be skipped, so ids stay dense.
+func (r *ring) cancel(id uint64) bool {
+	if id-r.headID >= uint64(r.n) {
+		return false
 	}
+	e := &r.buf[(r.head+int(id-r.headID))&(len(r.buf)-1)]
+	pending := e.fn != nil
+	e.fn = nil
+	return pending
+}
+
+// pending reports whether the entry id is queued and not cancelled.
+func (r *ring) pending(id uint64) bool {
+	return id-r.headID < uint64(r.n) && r.buf[(r.head+int(id-r.headID))&(len(r.buf)-1)].fn != nil
 }
 
 // Handle is a callback scheduled by CallSoon (asyncio's Handle). It is a small value: copying it
-// is free and scheduling allocates nothing.
+// is free, scheduling allocates nothing, and any copy (one kept in a map included) can cancel it.
 type Handle struct {
-	l         *Loop
-	id        uint64
-	cancelled bool
+	l  *Loop
+	id uint64
 }
 
-// Cancel keeps the callback from running if it has not run yet (asyncio's Handle.cancel). Loop-only.
-func (h *Handle) Cancel() {
-	if h.l != nil {
-		if !h.l.onLoop("Handle.Cancel") {
-			return // refused in debug mode: the callback still runs, so the handle is not cancelled
-		}
-		h.l.ready.cancel(h.id)
+// Cancel keeps the callback from running and reports whether it did so: false if it already ran,
+// was cancelled before, or the handle came from a closed loop. It is time.Timer's Stop in shape
+// and asyncio's Handle.cancel in effect; asyncio's cancelled() is what the first Cancel returned.
+// Loop-only.
+func (h Handle) Cancel() bool {
+	if h.l == nil || !h.l.onLoop("Handle.Cancel") {
+		return false // refused in debug mode: the callback still runs
 	}
-	h.cancelled = true
+	return h.l.ready.cancel(h.id)
 }
 
-// Cancelled reports whether Cancel was called on this handle (asyncio's Handle.cancelled): a copy
-// made before the call does not see it. Any goroutine that owns the handle.
-func (h Handle) Cancelled() bool { return h.cancelled }
+// Pending reports whether the callback is still scheduled: not yet run and not cancelled (beyond
+// asyncio). Loop-only.
+func (h Handle) Pending() bool {
+	return h.l != nil && !h.l.closed.Load() && h.l.ready.pending(h.id)
+}
 
 // CallSoon schedules fn to run in the next batch of callbacks, after those already scheduled
 // (asyncio's call_soon). Each fn runs once, on the loop goroutine. Loop-only; it does not allocate
-// once the queue has grown to its working size. On a closed loop nothing is scheduled and the
-// handle comes back cancelled.
+// once the queue has grown to its working size. On a closed loop nothing is scheduled: the handle
+// is not Pending.
 func (l *Loop) CallSoon(fn func()) Handle {
 	if l.closed.Load() || !l.onLoop("CallSoon") {
-		return Handle{cancelled: true}
+		return Handle{}
 	}
 	return Handle{l: l, id: l.ready.push(fn, 0)}
 }

@@ -37,20 +37,23 @@ func TestHandleCancel(t *testing.T) {
 	l.CallSoon(func() { got = append(got, "b"); c.Cancel() }) // c is in the same batch, not yet run
 	c = l.CallSoon(func() { got = append(got, "c") })
 	l.CallSoon(func() { got = append(got, "d"); l.Stop() })
-	a.Cancel()
-	if !a.Cancelled() {
-		t.Fatal("Cancelled() false after Cancel")
+	if !a.Pending() || !a.Cancel() || a.Pending() || a.Cancel() {
+		t.Fatal("Cancel of a pending handle: want true, then not pending, then false")
 	}
 	run(t, l)
 	if len(got) != 2 || got[0] != "b" || got[1] != "d" {
 		t.Fatalf("ran %v; want b, d", got)
 	}
-	// Cancel after the callback ran changes nothing but the handle's own flag (asyncio does the same).
+	// Cancel after the callback ran changes nothing and says so, as time.Timer.Stop does.
 	h := l.CallSoon(func() { l.Stop() })
 	run(t, l)
-	h.Cancel()
-	if !h.Cancelled() {
-		t.Fatal("Cancelled() false after a late Cancel")
+	if h.Pending() || h.Cancel() {
+		t.Fatal("a handle that ran: Pending or Cancel reported true")
+	}
+	// Any copy cancels: handles kept in a map (the pointer receiver made that impossible).
+	byPeer := map[string]loop.Handle{"a": l.CallSoon(func() { t.Error("cancelled callback ran") })}
+	if !byPeer["a"].Cancel() {
+		t.Fatal("Cancel through a map value: false")
 	}
 }
 

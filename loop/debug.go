@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"time"
+
+	"github.com/aioloop/aioloop/internal/reactor"
 )
 
 // SetDebug turns debug mode on or off (asyncio's set_debug): slow callbacks and loop-only methods
@@ -59,7 +61,7 @@ func (l *Loop) onLoop(op string) bool {
 }
 
 // checkSlow reports a callback or handler that ran for SlowCallbackDuration or longer (debug mode).
-func (l *Loop) checkSlow(start time.Time, fn func(), h Handler, readable bool) {
+func (l *Loop) checkSlow(start time.Time, fn func(), h reactor.Handler, readable bool) {
 	d := time.Since(start)
 	if d < l.opts.SlowCallbackDuration {
 		return

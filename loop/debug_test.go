@@ -33,8 +33,8 @@ func TestDebugReportsLoopOnlyCallsFromOtherGoroutines(t *testing.T) {
 		l.CallLater(10*time.Millisecond, l.Stop) // let the reports arrive
 	})
 	run(t, l)
-	if ran || !h.Cancelled() || !th.Cancelled() || !errors.Is(addErr, loop.ErrNotLoopGoroutine) {
-		t.Fatalf("ran=%v handle cancelled=%v timer cancelled=%v AddReader=%v", ran, h.Cancelled(), th.Cancelled(), addErr)
+	if ran || h.Pending() || th.Pending() || !errors.Is(addErr, loop.ErrNotLoopGoroutine) {
+		t.Fatalf("ran=%v handle pending=%v timer pending=%v AddReader=%v", ran, h.Pending(), th.Pending(), addErr)
 	}
 	if len(*got) != 3 {
 		t.Fatalf("%d reports, want 3: %+v", len(*got), *got)
@@ -47,7 +47,7 @@ func TestDebugReportsLoopOnlyCallsFromOtherGoroutines(t *testing.T) {
 	}
 	// Outside Run the same calls are allowed (setting up the loop), and without debug mode they
 	// are not checked.
-	if h := l.CallSoon(func() {}); h.Cancelled() {
+	if h := l.CallSoon(func() {}); !h.Pending() {
 		t.Fatal("CallSoon before Run refused")
 	}
 }

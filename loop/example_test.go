@@ -45,8 +45,7 @@ func ExampleLoop_CallLater() {
 	l.CallLater(30*time.Millisecond, func() { fmt.Println("30 ms"); l.Stop() })
 	l.CallLater(10*time.Millisecond, func() { fmt.Println("10 ms") })
 	h := l.CallLater(20*time.Millisecond, func() { fmt.Println("never") })
-	h.Cancel()
-	fmt.Println("cancelled:", h.Cancelled())
+	fmt.Println("cancelled:", h.Cancel())
 
 	l.Run(context.Background())
 	// Output:

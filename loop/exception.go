@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/aioloop/aioloop/internal/reactor"
 )
 
 // Exception is what the loop hands its exception handler: asyncio's context dict as a struct.
@@ -17,7 +19,7 @@ type Exception struct {
 	Panic     any    // the value given to panic, when there was one
 	Stack     []byte // the goroutine's stack where it happened, when known
 	Callback  string // 'handle': the function name of the callback involved
-	Transport any    // 'transport': the fd Handler involved (a transport)
+	Transport any    // 'transport': the transport involved
 	Protocol  any    // 'protocol': the protocol involved, set by transports
 }
 
@@ -136,7 +138,7 @@ func funcName(fn any) string {
 
 // describe names what ran: the callback, or for an fd handler the transport (and, for AddReader and
 // AddWriter, the callback behind it).
-func describe(fn func(), h Handler, readable bool) (callback string, transport any) {
+func describe(fn func(), h reactor.Handler, readable bool) (callback string, transport any) {
 	switch w := h.(type) {
 	case nil:
 		return funcName(fn), nil
@@ -155,20 +157,20 @@ func describe(fn func(), h Handler, readable bool) (callback string, transport a
 }
 
 // reportPanic reports a recovered panic and tells a PanicHandler. Loop goroutine.
-func (l *Loop) reportPanic(v any, fn func(), h Handler, readable bool) {
+func (l *Loop) reportPanic(v any, fn func(), h reactor.Handler, readable bool) {
 	pe := &PanicError{Value: v, Stack: debug.Stack()}
 	cb, tr := describe(fn, h, readable)
 	l.ctr.Panics++
 	l.CallExceptionHandler(Exception{
 		Message: "panic in " + cb, Err: pe, Panic: v, Stack: pe.Stack, Callback: cb, Transport: tr,
 	})
-	if ph, ok := h.(PanicHandler); ok {
+	if ph, ok := h.(reactor.PanicHandler); ok {
 		l.notifyPanic(ph, pe)
 	}
 }
 
 // notifyPanic calls OnPanic; a panic there is reported too, but not handed back to OnPanic.
-func (l *Loop) notifyPanic(ph PanicHandler, pe *PanicError) {
+func (l *Loop) notifyPanic(ph reactor.PanicHandler, pe *PanicError) {
 	defer func() {
 		if v := recover(); v != nil {
 			l.reportPanic(v, nil, nil, false)

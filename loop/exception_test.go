@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/loop"
 )
 
@@ -57,7 +58,7 @@ func TestPanicInHandlerTellsThePanicHandler(t *testing.T) {
 	got := exceptions(l)
 	a, b := socketpair(t)
 	h := &panicky{}
-	r, err := l.Register(a, h, loop.Readable|loop.Writable)
+	r, err := reactor.Of(l).Register(a, h, reactor.Readable|reactor.Writable)
 	if err != nil {
 		t.Fatal(err)
 	}

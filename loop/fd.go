@@ -6,41 +6,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/poller"
 )
-
-// Interest says which readiness a registration asks for: Readable, Writable, both, or neither
-// (registered but quiet: the loop takes the descriptor out of the poller until interest returns).
-type Interest = poller.Interest
-
-// The interests; combine with |.
-const (
-	Readable = poller.Readable
-	Writable = poller.Writable
-)
-
-// Handler receives readiness for a registered file descriptor. It is how transports hook into the
-// loop: the loop dispatches by token through a slice, with no map and no closure per event. The
-// methods run on the loop goroutine. An error or hang-up reported by the poller is delivered as both
-// readable and writable (as far as the interest goes), so that the next read or write returns it.
-type Handler interface {
-	OnReadable()
-	OnWritable()
-}
-
-// PanicHandler is an optional extension of Handler: after a panic in OnReadable or OnWritable has
-// been recovered and reported, the loop calls OnPanic with the *PanicError, so that a transport can
-// close itself as asyncio's _fatal_error does.
-type PanicHandler interface {
-	OnPanic(err error)
-}
 
 // reg is one slot of the fd table.
 type reg struct {
 	fd       int
-	h        Handler
+	h        reactor.Handler
 	gen      uint32
-	interest Interest
+	interest reactor.Interest
 	polled   bool // registered with the poller (interest was not empty)
 	warned   bool // debug mode reported its descriptor closed while registered
 }
@@ -59,30 +34,31 @@ func (t *fdTable) init() { *t = fdTable{byFD: make(map[int]uint32)} }
 
 func token(slot, gen uint32) uint64 { return uint64(gen)<<32 | uint64(slot) }
 
-// Registration is a file descriptor registered with a loop by Register. It is a small value.
-type Registration struct {
+// registration is a file descriptor registered with a loop by register. It is a small value.
+type registration struct {
 	l    *Loop
 	slot uint32
 	gen  uint32
 }
 
-// Register watches fd for the interest in and calls h's methods when it is ready (the hook for
-// transports; add_reader and add_writer are the user-level form). An fd may be registered once;
-// a second registration is ErrFdInUse. The fd must stay open until Unregister. Loop-only.
-func (l *Loop) Register(fd int, h Handler, in Interest) (Registration, error) {
+// register watches fd for the interest in and calls h's methods when it is ready (the hook for
+// transports, through internal/reactor; AddReader and AddWriter are the user-level form). An fd
+// may be registered once; a second registration is ErrFdInUse. The fd must stay open until
+// Unregister. Loop-only.
+func (l *Loop) register(fd int, h reactor.Handler, in reactor.Interest) (registration, error) {
 	switch {
-	case l.closed.Load():
-		return Registration{}, ErrClosed
+	case l.closed.Load(), l.closing:
+		return registration{}, ErrClosed
 	case !l.onLoop("Register"):
-		return Registration{}, ErrNotLoopGoroutine
+		return registration{}, ErrNotLoopGoroutine
 	case h == nil:
-		return Registration{}, errors.New("loop: Register: nil Handler")
+		return registration{}, errors.New("loop: Register: nil Handler")
 	case fd < 0:
-		return Registration{}, fmt.Errorf("loop: Register: bad file descriptor %d", fd)
+		return registration{}, fmt.Errorf("loop: Register: bad file descriptor %d", fd)
 	}
 	t := &l.fds
 	if _, ok := t.byFD[fd]; ok {
-		return Registration{}, fmt.Errorf("loop: fd %d: %w", fd, ErrFdInUse)
+		return registration{}, fmt.Errorf("loop: fd %d: %w", fd, ErrFdInUse)
 	}
 	var slot uint32
 	if n := len(t.free); n > 0 {
@@ -96,17 +72,17 @@ func (l *Loop) Register(fd int, h Handler, in Interest) (Registration, error) {
 	if in != 0 {
 		if err := l.p.Add(fd, token(slot, r.gen), in); err != nil {
 			t.free = append(t.free, slot)
-			return Registration{}, fmt.Errorf("loop: register fd %d: %w", fd, err)
+			return registration{}, fmt.Errorf("loop: register fd %d: %w", fd, err)
 		}
 	}
 	r.fd, r.h, r.interest, r.polled = fd, h, in, in != 0
 	t.byFD[fd] = slot
 	t.count++
-	return Registration{l: l, slot: slot, gen: r.gen}, nil
+	return registration{l: l, slot: slot, gen: r.gen}, nil
 }
 
 // get returns the live slot of a registration, or nil.
-func (r Registration) get() *reg {
+func (r registration) get() *reg {
 	if r.l == nil || int(r.slot) >= len(r.l.fds.regs) {
 		return nil
 	}
@@ -118,7 +94,7 @@ func (r Registration) get() *reg {
 }
 
 // Interest returns the current interest, or 0 once unregistered. Loop-only.
-func (r Registration) Interest() Interest {
+func (r registration) Interest() reactor.Interest {
 	if g := r.get(); g != nil {
 		return g.interest
 	}
@@ -127,7 +103,7 @@ func (r Registration) Interest() Interest {
 
 // SetInterest changes what the registration watches. An unchanged interest costs no syscall; an
 // empty one takes the fd out of the poller until interest returns. Loop-only.
-func (r Registration) SetInterest(in Interest) error {
+func (r registration) SetInterest(in reactor.Interest) error {
 	if r.l != nil && !r.l.onLoop("Registration.SetInterest") {
 		return ErrNotLoopGoroutine
 	}
@@ -156,7 +132,7 @@ func (r Registration) SetInterest(in Interest) error {
 
 // Unregister stops watching the fd and frees the registration; events already reported for it are
 // dropped. Call it before closing the fd. A second call returns ErrNotRegistered. Loop-only.
-func (r Registration) Unregister() error {
+func (r registration) Unregister() error {
 	if r.l != nil && !r.l.onLoop("Registration.Unregister") {
 		return ErrNotLoopGoroutine
 	}
@@ -192,7 +168,7 @@ func (l *Loop) dispatch(n int) {
 // panicked (the deferred recover reports it). The slot is looked up again for every half: a
 // handler may unregister, reuse or add registrations, and the table may grow.
 func (l *Loop) dispatchFrom(half, end int) (next int) {
-	var h Handler
+	var h reactor.Handler
 	var readable bool
 	defer func() {
 		if v := recover(); v != nil {
@@ -212,9 +188,9 @@ func (l *Loop) dispatchFrom(half, end int) (next int) {
 		if g.gen != gen || g.h == nil {
 			continue // stale: removed or reused since the poll
 		}
-		want := Writable
+		want := reactor.Writable
 		if readable {
-			want = Readable
+			want = reactor.Readable
 		}
 		flags := ev.Flags
 		if flags&(poller.FlagHangup|poller.FlagError) != 0 {
@@ -247,7 +223,7 @@ func (l *Loop) dispatchFrom(half, end int) (next int) {
 // reportStale reports, once per registration, an event for a descriptor that was closed while
 // registered (debug mode). epoll keeps a registration for as long as the file is open, and a
 // duplicate keeps it open: the loop then wakes for it again and again.
-func (l *Loop) reportStale(fd int, h Handler) {
+func (l *Loop) reportStale(fd int, h reactor.Handler) {
 	cb, tr := describe(nil, h, true)
 	l.CallExceptionHandler(Exception{
 		Message: fmt.Sprintf("fd %d was closed before RemoveReader, RemoveWriter or Unregister: the poller still "+

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/loop"
 )
 
@@ -100,14 +101,14 @@ func (h *countHandler) OnWritable() { h.write++ }
 func TestRegisterRefusesSecondUseOfAnFd(t *testing.T) {
 	l := newLoop(t, loop.Options{})
 	a, _ := socketpair(t)
-	r, err := l.Register(a, &countHandler{}, loop.Readable)
+	r, err := reactor.Of(l).Register(a, &countHandler{}, reactor.Readable)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := l.AddReader(a, func() {}); !errors.Is(err, loop.ErrFdInUse) {
 		t.Fatalf("AddReader on a transport's fd = %v; want ErrFdInUse", err)
 	}
-	if _, err := l.Register(a, &countHandler{}, loop.Readable); !errors.Is(err, loop.ErrFdInUse) {
+	if _, err := reactor.Of(l).Register(a, &countHandler{}, reactor.Readable); !errors.Is(err, loop.ErrFdInUse) {
 		t.Fatalf("second Register = %v", err)
 	}
 	if err := r.Unregister(); err != nil {
@@ -116,23 +117,23 @@ func TestRegisterRefusesSecondUseOfAnFd(t *testing.T) {
 	if err := r.Unregister(); !errors.Is(err, loop.ErrNotRegistered) {
 		t.Fatalf("second Unregister = %v", err)
 	}
-	if err := r.SetInterest(loop.Readable); !errors.Is(err, loop.ErrNotRegistered) {
+	if err := r.SetInterest(reactor.Readable); !errors.Is(err, loop.ErrNotRegistered) {
 		t.Fatalf("SetInterest after Unregister = %v", err)
 	}
-	if _, err := l.Register(-1, &countHandler{}, loop.Readable); err == nil {
+	if _, err := reactor.Of(l).Register(-1, &countHandler{}, reactor.Readable); err == nil {
 		t.Fatal("Register(-1) succeeded")
 	}
-	if _, err := l.Register(a, nil, loop.Readable); err == nil {
+	if _, err := reactor.Of(l).Register(a, nil, reactor.Readable); err == nil {
 		t.Fatal("Register with a nil Handler succeeded")
 	}
 }
 
 // registered makes a socketpair and registers its first end for reading with a countHandler.
-func registered(t *testing.T, l *loop.Loop) (a, b int, h *countHandler, r loop.Registration) {
+func registered(t *testing.T, l *loop.Loop) (a, b int, h *countHandler, r reactor.Registration) {
 	t.Helper()
 	a, b = socketpair(t)
 	h = &countHandler{}
-	r, err := l.Register(a, h, loop.Readable)
+	r, err := reactor.Of(l).Register(a, h, reactor.Readable)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +155,7 @@ func TestSetInterest(t *testing.T) {
 	if h.reads != 1 {
 		t.Fatalf("read with no interest: %d", h.reads)
 	}
-	if err := r.SetInterest(loop.Readable | loop.Writable); err != nil || r.Interest() != loop.Readable|loop.Writable {
+	if err := r.SetInterest(reactor.Readable | reactor.Writable); err != nil || r.Interest() != reactor.Readable|reactor.Writable {
 		t.Fatal(err)
 	}
 	l.RunOnce()
@@ -171,8 +172,8 @@ func TestStaleEventsAreDropped(t *testing.T) {
 	a1, b1 := socketpair(t)
 	a2, b2 := socketpair(t)
 	h1, h2 := &countHandler{}, &countHandler{}
-	r1, _ := l.Register(a1, h1, loop.Readable)
-	r2, _ := l.Register(a2, h2, loop.Readable)
+	r1, _ := reactor.Of(l).Register(a1, h1, reactor.Readable)
+	r2, _ := reactor.Of(l).Register(a2, h2, reactor.Readable)
 	h1.onRead = func() { r2.Unregister() }
 	h2.onRead = func() { r1.Unregister() }
 	writeByte(t, b1)
@@ -184,10 +185,10 @@ func TestStaleEventsAreDropped(t *testing.T) {
 	}
 	// Interest dropped by an earlier handler in the batch.
 	h3, h4 := &countHandler{}, &countHandler{}
-	r3, _ := l.Register(a1, h3, loop.Readable)
-	r4, _ := l.Register(a2, h4, loop.Readable)
-	h3.onRead = func() { r4.SetInterest(loop.Writable) }
-	h4.onRead = func() { r3.SetInterest(loop.Writable) }
+	r3, _ := reactor.Of(l).Register(a1, h3, reactor.Readable)
+	r4, _ := reactor.Of(l).Register(a2, h4, reactor.Readable)
+	h3.onRead = func() { r4.SetInterest(reactor.Writable) }
+	h4.onRead = func() { r3.SetInterest(reactor.Writable) }
 	l.RunOnce()
 	if h3.reads+h4.reads != 1 {
 		t.Fatalf("reads %d and %d; want one in all", h3.reads, h4.reads)

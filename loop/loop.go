@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/poller"
 )
 
@@ -42,8 +44,9 @@ type Options struct {
 
 // Errors returned by the loop. They match with errors.Is.
 var (
-	// ErrClosed: the loop is closed. It matches net.ErrClosed's meaning but is the loop's own.
-	ErrClosed = errors.New("loop: closed")
+	// ErrClosed: the loop is closed, or closed the transport that reports it. errors.Is matches it
+	// with net.ErrClosed too, as the transports' closed errors do.
+	ErrClosed error = closedError{}
 	// ErrRunning: Run called on a running loop, or Close on a running loop.
 	ErrRunning = errors.New("loop: already running")
 	// ErrNotLoopGoroutine: in debug mode, a loop-only method was called from another goroutine.
@@ -68,9 +71,12 @@ type Loop struct {
 	timers  timers
 	fds     fdTable
 	ctr     Stats
-	yielded int64       // l.now() when poll last yielded to the scheduler
-	yields  int64       // how many times it did, for the tests
-	locals  map[any]any // Local
+	yielded int64                         // l.now() when poll last yielded to the scheduler
+	yields  int64                         // how many times it did, for the tests
+	locals  map[any]any                   // reactor.Loop.Local
+	owned   map[reactor.Resource]struct{} // transports and servers, closed by Close and Shutdown
+	drained []chan struct{}               // closed when owned empties, for Shutdown
+	closing bool                          // Close is closing the owned resources: no new ones
 
 	// Shared with other goroutines.
 	setupMu    sync.Mutex    // held by a Do that runs directly, and by Run while it starts
@@ -124,10 +130,20 @@ func New(opts Options) (*Loop, error) {
 // Name returns Options.Name. Any goroutine.
 func (l *Loop) Name() string { return l.name }
 
+// closedError is ErrClosed: the loop's own error that also matches net.ErrClosed (quic-go's
+// ErrTransportClosed does the same).
+type closedError struct{}
+
+func (closedError) Error() string        { return "loop: closed" }
+func (closedError) Is(target error) bool { return target == net.ErrClosed }
+
 // Run runs the loop on the calling goroutine until Stop is called (it then returns nil), ctx is done
 // (it returns context.Cause(ctx)), or the poller fails (it returns that error). asyncio's
 // run_forever. It returns ErrRunning if the loop is running and ErrClosed if it is closed.
-func (l *Loop) Run(ctx context.Context) (err error) {
+func (l *Loop) Run(ctx context.Context) error { return l.run(ctx, nil) }
+
+// run is Run; started, if set, is called once the loop counts as running.
+func (l *Loop) run(ctx context.Context, started func()) (err error) {
 	if err := context.Cause(ctx); err != nil {
 		return err
 	}
@@ -156,6 +172,9 @@ func (l *Loop) Run(ctx context.Context) (err error) {
 	l.runEnded = make(chan struct{})
 	l.mu.Unlock()
 	l.setupMu.Unlock()
+	if started != nil {
+		started()
+	}
 
 	if l.opts.LockOSThread {
 		runtime.LockOSThread()
@@ -211,37 +230,6 @@ func (l *Loop) wake() {
 		l.p.Wake()
 	}
 	l.mu.Unlock()
-}
-
-// Close releases the poller and drops every pending callback, timer and fd registration without
-// running them; the file descriptors themselves stay open (they are the caller's). asyncio's
-// close. It returns ErrRunning while the loop runs; a second Close returns nil. Any goroutine; it
-// waits for a Do that is running its function directly.
-func (l *Loop) Close() error {
-	if l.setupOwner.Load() != goroutineID() { // inside that function, the caller holds setupMu
-		l.setupMu.Lock()
-		defer l.setupMu.Unlock()
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.running.Load() {
-		return ErrRunning
-	}
-	if l.closed.Swap(true) {
-		return nil
-	}
-	clear(l.tsq)
-	l.tsq = nil
-	l.tsqLen.Store(0)
-	l.ready = ring{}
-	l.timers = timers{}
-	l.fds.init()
-	l.locals = nil
-	l.publish()
-	if err := l.p.Close(); err != nil {
-		return fmt.Errorf("loop: close poller: %w", err)
-	}
-	return nil
 }
 
 // IsRunning reports whether Run is running (asyncio's is_running). Any goroutine.

@@ -149,11 +149,11 @@ func TestCloseDropsPendingWork(t *testing.T) {
 	if err := l.CallSoonThreadsafe(func() {}); !errors.Is(err, loop.ErrClosed) {
 		t.Fatalf("CallSoonThreadsafe after Close = %v", err)
 	}
-	if h := l.CallSoon(func() {}); !h.Cancelled() {
-		t.Fatal("CallSoon after Close: handle not cancelled")
+	if h := l.CallSoon(func() {}); h.Pending() || h.Cancel() {
+		t.Fatal("CallSoon after Close: handle pending")
 	}
-	if h := l.CallLater(0, func() {}); !h.Cancelled() {
-		t.Fatal("CallLater after Close: handle not cancelled")
+	if h := l.CallLater(0, func() {}); h.Pending() || h.Cancel() {
+		t.Fatal("CallLater after Close: handle pending")
 	}
 	if err := l.AddReader(a, func() {}); !errors.Is(err, loop.ErrClosed) {
 		t.Fatalf("AddReader after Close = %v", err)

@@ -133,42 +133,57 @@ func (ts *timers) due(l *Loop, now int64) {
 }
 
 // TimerHandle is a callback scheduled by CallLater or CallAt (asyncio's TimerHandle). It is a small
-// value; scheduling and cancelling allocate nothing once the timer table has grown.
+// value: scheduling and cancelling allocate nothing once the timer table has grown, and any copy
+// (one kept in a map per peer included) can cancel it.
 type TimerHandle struct {
-	l         *Loop
-	when      int64 // on the loop's clock
-	slot      int32
-	gen       uint32
-	cancelled bool
+	l    *Loop
+	when int64 // on the loop's clock
+	slot int32
+	gen  uint32
 }
 
-// Cancel keeps the callback from running if it has not run yet, and frees its timer at once
-// (asyncio's TimerHandle.cancel). Loop-only.
-func (h *TimerHandle) Cancel() {
-	if h.l == nil {
-		h.cancelled = true
-		return
+// Cancel keeps the callback from running, frees its timer at once, and reports whether it stopped
+// the call: false if the callback already ran (or is running), was cancelled before, or the
+// handle came from a closed loop. It is time.Timer's Stop in shape and asyncio's
+// TimerHandle.cancel in effect; asyncio's cancelled() is what the first Cancel returned.
+// Loop-only.
+func (h TimerHandle) Cancel() bool {
+	if h.l == nil || !h.l.onLoop("TimerHandle.Cancel") {
+		return false // refused in debug mode: the callback still runs
 	}
-	if !h.l.onLoop("TimerHandle.Cancel") {
-		return // refused in debug mode: the callback still runs, so the handle is not cancelled
-	}
-	h.cancelled = true
 	ts := &h.l.timers
 	if int(h.slot) >= len(ts.slots) || ts.slots[h.slot].gen != h.gen {
-		return // ran, or cancelled through a copy
+		return false // ran, or cancelled through a copy
 	}
 	switch t := &ts.slots[h.slot]; t.idx {
 	case inReady:
-		h.l.ready.cancel(t.readyID) // released when the ring pops it
+		return h.l.ready.cancel(t.readyID) // released when the ring pops it
 	case free:
+		return false
 	default:
 		ts.remove(h.slot)
+		return true
 	}
 }
 
-// Cancelled reports whether Cancel was called on this handle (asyncio's TimerHandle.cancelled): a
-// copy made before the call does not see it.
-func (h TimerHandle) Cancelled() bool { return h.cancelled }
+// Pending reports whether the callback is still scheduled: not yet run and not cancelled (beyond
+// asyncio; time.Timer's Stop result, without stopping). Loop-only.
+func (h TimerHandle) Pending() bool {
+	if h.l == nil || h.l.closed.Load() {
+		return false
+	}
+	ts := &h.l.timers
+	if int(h.slot) >= len(ts.slots) || ts.slots[h.slot].gen != h.gen {
+		return false
+	}
+	switch t := &ts.slots[h.slot]; t.idx {
+	case inReady:
+		return h.l.ready.pending(t.readyID)
+	case free:
+		return false
+	}
+	return true
+}
 
 // When returns the time the callback is scheduled for, with a monotonic reading (asyncio's
 // TimerHandle.when); the zero Time for a handle from a closed loop.
@@ -182,7 +197,7 @@ func (h TimerHandle) When() time.Time {
 // CallLater schedules fn to run once, on the loop goroutine, d from now (asyncio's call_later).
 // A d of zero or less runs it in the next batch; a d too large for the clock (math.MaxInt64)
 // means never. Timers due at the same time run in the order they were scheduled. Loop-only; on a
-// closed loop the handle comes back cancelled.
+// closed loop nothing is scheduled: the handle is not Pending.
 func (l *Loop) CallLater(d time.Duration, fn func()) TimerHandle {
 	now := l.now()
 	when := int64(math.MaxInt64)
@@ -203,7 +218,7 @@ func (l *Loop) CallAt(t time.Time, fn func()) TimerHandle {
 
 func (l *Loop) callAt(when int64, fn func(), op string) TimerHandle {
 	if l.closed.Load() || !l.onLoop(op) {
-		return TimerHandle{cancelled: true}
+		return TimerHandle{}
 	}
 	slot, gen := l.timers.add(when, fn)
 	return TimerHandle{l: l, when: when, slot: slot, gen: gen}

@@ -40,15 +40,22 @@ func TestTimerCancel(t *testing.T) {
 	l := newLoop(t, loop.Options{})
 	var got []string
 	h := l.CallLater(5*time.Millisecond, func() { got = append(got, "cancelled") })
-	h.Cancel()
-	if !h.Cancelled() || l.HeapLen() != 0 {
-		t.Fatalf("after Cancel: Cancelled=%v heap=%d", h.Cancelled(), l.HeapLen())
+	if !h.Pending() || !h.Cancel() || h.Pending() || l.HeapLen() != 0 {
+		t.Fatalf("after Cancel: pending=%v heap=%d", h.Pending(), l.HeapLen())
+	}
+	if h.Cancel() {
+		t.Fatal("a second Cancel reported true")
 	}
 	// Two timers due together: the first cancels the second, which is already off the heap and
 	// queued to run in the same batch. It must not run.
 	var second loop.TimerHandle
 	at := l.Time().Add(10 * time.Millisecond)
-	l.CallAt(at, func() { got = append(got, "first"); second.Cancel() })
+	l.CallAt(at, func() {
+		got = append(got, "first")
+		if !second.Pending() || !second.Cancel() { // due, queued in this batch: still stoppable
+			t.Error("Cancel of a due timer queued behind this one: false")
+		}
+	})
 	second = l.CallAt(at, func() { got = append(got, "second") })
 	l.CallLater(20*time.Millisecond, l.Stop)
 	run(t, l)
@@ -58,11 +65,12 @@ func TestTimerCancel(t *testing.T) {
 	// A handle whose timer ran is stale: cancelling it must not touch the slot's next timer.
 	var ran bool
 	next := l.CallLater(time.Millisecond, func() { ran = true })
-	second.Cancel()
-	h.Cancel()
+	if second.Cancel() || h.Cancel() || !next.Pending() {
+		t.Fatal("a stale handle's Cancel reported true, or touched a newer timer")
+	}
 	l.CallLater(5*time.Millisecond, l.Stop)
 	run(t, l)
-	if !ran || next.Cancelled() {
+	if !ran || next.Pending() || next.Cancel() {
 		t.Fatal("cancelling a stale handle cancelled a newer timer")
 	}
 }

@@ -1,24 +1,28 @@
 package loop
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/aioloop/aioloop/internal/reactor"
+)
 
 // watch is the Handler behind AddReader and AddWriter: at most one reader and one writer callback
 // per descriptor, as in asyncio.
 type watch struct {
 	reader, writer func()
-	reg            Registration
+	reg            registration
 }
 
 func (w *watch) OnReadable() { w.reader() }
 func (w *watch) OnWritable() { w.writer() }
 
-func (w *watch) interest() Interest {
-	var in Interest
+func (w *watch) interest() reactor.Interest {
+	var in reactor.Interest
 	if w.reader != nil {
-		in |= Readable
+		in |= reactor.Readable
 	}
 	if w.writer != nil {
-		in |= Writable
+		in |= reactor.Writable
 	}
 	return in
 }
@@ -58,7 +62,7 @@ func (l *Loop) setWatch(fd int, fn func(), reader bool, op string) error {
 		} else {
 			w.writer = fn
 		}
-		w.reg, err = l.Register(fd, w, w.interest())
+		w.reg, err = l.register(fd, w, w.interest())
 		return err
 	}
 	old := [2]func(){w.reader, w.writer}

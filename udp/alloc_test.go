@@ -18,12 +18,12 @@ func echoPair(t testing.TB, srvOpts udp.Options, cliOpts func(srv udp.Addr) udp.
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &echoProto{} }, srvOpts)
+	srv, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &echoProto{} }, srvOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ping := &pingProto{replies: make(chan struct{}, 1)}
-	cli, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return ping }, cliOpts(srv.LocalAddr()))
+	cli, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return ping }, cliOpts(srv.LocalAddr()))
 	if err != nil {
 		t.Fatal(err)
 	}

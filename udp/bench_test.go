@@ -51,7 +51,7 @@ func benchEcho(b *testing.B, opts loop.Options) {
 		b.Fatal(err)
 	}
 	defer l.Close()
-	srv, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &echoProto{} },
+	srv, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &echoProto{} },
 		udp.Options{LocalAddr: "127.0.0.1:0"})
 	if err != nil {
 		b.Fatal(err)

@@ -1,14 +1,17 @@
 package udp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/netip"
 	"os"
+	"reflect"
 	"runtime/debug"
 	"syscall"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
 )
@@ -31,7 +34,7 @@ type loopState struct {
 type loopStateKey struct{}
 
 func stateOf(l *loop.Loop) *loopState {
-	return l.Local(loopStateKey{}, func() any {
+	return reactor.Of(l).Local(loopStateKey{}, func() any {
 		return &loopState{recv: sock.NewRecvBatch(batchSize, bufSize), send: sock.NewSendBatch(batchSize),
 			replies: replies{msgs: make([]sock.Datagram, 0, batchSize), arena: make([]byte, bufSize)}}
 	}).(*loopState)
@@ -48,15 +51,50 @@ func stateOf(l *loop.Loop) *loopState {
 // ConnectionMade fails the creation, and the transport the protocol may hold is closed (IsClosing
 // reports true; no ConnectionLost follows). Any goroutine; while l runs and the caller is another
 // goroutine, it waits for the loop.
-func CreateDatagramEndpoint(l *loop.Loop, factory func() Protocol, opts Options) (*Transport, Protocol, error) {
-	if l == nil {
-		return nil, nil, errors.New("udp: nil loop")
+//
+// The protocol comes back as the factory's own type P, which Go infers from the factory. ctx
+// bounds the name lookups and the wait for the loop: once it is done the creation fails with
+// context.Cause(ctx) (context.DeadlineExceeded for a timeout) and leaves nothing open; it has no
+// effect on the endpoint once made. The endpoint belongs to the loop: Loop.Shutdown and Loop.Close
+// close it.
+func CreateDatagramEndpoint[P Protocol](ctx context.Context, l *loop.Loop, factory func() P, opts Options) (*Transport, P, error) {
+	var none P
+	t, p, err := create(ctx, l, factory == nil, func() Protocol { return nilIfNil(factory()) }, opts)
+	if err != nil {
+		return nil, none, err
 	}
-	if factory == nil {
+	return t, p.(P), nil
+}
+
+// nilIfNil turns a nil pointer (or other nil value) in a non-nil interface into nil, so that a
+// factory of a pointer type that returns nil is refused as a nil protocol.
+func nilIfNil(p Protocol) Protocol {
+	if p == nil {
+		return nil
+	}
+	switch v := reflect.ValueOf(p); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+	}
+	return p
+}
+
+func create(ctx context.Context, l *loop.Loop, noFactory bool, factory func() Protocol, opts Options) (*Transport, Protocol, error) {
+	switch {
+	case ctx == nil:
+		return nil, nil, errors.New("udp: nil context")
+	case l == nil:
+		return nil, nil, errors.New("udp: nil loop")
+	case noFactory:
 		return nil, nil, errors.New("udp: nil protocol factory")
 	}
 	family, err := opts.check()
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := context.Cause(ctx); err != nil {
 		return nil, nil, err
 	}
 	t := &Transport{l: l, fd: -1, reading: true}
@@ -64,7 +102,7 @@ func CreateDatagramEndpoint(l *loop.Loop, factory func() Protocol, opts Options)
 		err = t.adopt(opts.Sock)
 	} else {
 		var eps []endpoint
-		if eps, err = opts.resolve(l, family); err == nil {
+		if eps, err = opts.resolve(ctx, l, family); err == nil {
 			err = t.openFirst(eps, &opts)
 		}
 	}
@@ -72,12 +110,15 @@ func CreateDatagramEndpoint(l *loop.Loop, factory func() Protocol, opts Options)
 		if t.fd >= 0 {
 			sock.Close(t.fd)
 		}
+		if cerr := context.Cause(ctx); cerr != nil && !errors.Is(err, cerr) {
+			err = fmt.Errorf("udp: %w (%v)", cerr, err) // a lookup cut short: the context says why
+		}
 		return nil, nil, err
 	}
 	var proto Protocol
 	ran := false
-	derr := l.Do(func() { ran = true; proto, err = t.start(factory) })
-	if !ran { // the loop closed first: start never ran, and the socket is still ours
+	derr := l.Do(ctx, func() { ran = true; proto, err = t.start(factory) })
+	if !ran { // the loop closed or ctx ended first: start never ran, and the socket is still ours
 		sock.Close(t.fd)
 		t.fd = -1
 		return nil, nil, derr
@@ -217,7 +258,12 @@ func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 			t.kill()
 		}
 	}()
-	if t.reg, err = t.l.Register(t.fd, (*handler)(t), loop.Readable); err != nil {
+	r := reactor.Of(t.l)
+	if err = r.Track((*handler)(t)); err != nil {
+		return nil, fmt.Errorf("udp: %w", err)
+	}
+	t.tracked = true
+	if t.reg, err = r.Register(t.fd, (*handler)(t), reactor.Readable); err != nil {
 		return nil, fmt.Errorf("udp: %w", err)
 	}
 	p = factory()

@@ -4,6 +4,7 @@ package udp_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -130,7 +131,7 @@ func TestReusePortSharesAnAddress(t *testing.T) {
 	if a.LocalAddr() != b.LocalAddr() {
 		t.Fatalf("%v != %v", a.LocalAddr(), b.LocalAddr())
 	}
-	_, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{LocalAddr: a.LocalAddr().String()})
+	_, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{LocalAddr: a.LocalAddr().String()})
 	if !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("bind without ReusePort = %v; want EADDRINUSE", err)
 	}
@@ -175,7 +176,7 @@ func TestExistingSocketIsTakenOver(t *testing.T) {
 	// A stream socket is refused.
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer ln.Close()
-	if _, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{Sock: ln.(*net.TCPListener)}); err == nil ||
+	if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{Sock: ln.(*net.TCPListener)}); err == nil ||
 		!strings.Contains(err.Error(), "not a datagram socket") {
 		t.Fatalf("TCP listener as Sock = %v", err)
 	}
@@ -188,7 +189,7 @@ func TestResolvesNamesOffTheLoop(t *testing.T) {
 	var err error
 	l.CallSoon(func() {
 		wg.Go(func() {
-			tr, _, err = udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} },
+			tr, _, err = udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &recorder{} },
 				udp.Options{LocalAddr: "localhost:0", Family: syscall.AF_INET})
 			l.CallSoonThreadsafe(l.Stop)
 		})

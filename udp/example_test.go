@@ -51,13 +51,13 @@ func ExampleCreateDatagramEndpoint() {
 	l, _ := loop.New(loop.Options{})
 	defer l.Close()
 
-	server, _, err := udp.CreateDatagramEndpoint(l,
+	server, _, err := udp.CreateDatagramEndpoint(context.Background(), l,
 		func() udp.Protocol { return &EchoServerProtocol{} },
 		udp.Options{LocalAddr: "127.0.0.1:0"})
 	if err != nil {
 		panic(err)
 	}
-	_, _, err = udp.CreateDatagramEndpoint(l,
+	_, _, err = udp.CreateDatagramEndpoint(context.Background(), l,
 		func() udp.Protocol {
 			return &EchoClientProtocol{message: "Hello World!", onLost: func() { server.Close(); l.Stop() }}
 		},

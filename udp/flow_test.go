@@ -3,6 +3,7 @@
 package udp_test
 
 import (
+	"context"
 	"encoding/binary"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,7 @@ func TestFlowControlAgainstAFullSocketBuffer(t *testing.T) {
 	l := newLoop(t)
 	sfd, path := sink(t)
 	r := &recorder{}
-	tr, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
+	tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestWriteBufferLimits(t *testing.T) {
 	l := newLoop(t)
 	_, path := sink(t)
 	r := &recorder{}
-	tr, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
+	tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
 	if err != nil {
 		t.Fatal(err)
 	}

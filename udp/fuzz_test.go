@@ -3,6 +3,7 @@
 package udp_test
 
 import (
+	"context"
 	"strings"
 	"syscall"
 	"testing"
@@ -32,7 +33,7 @@ func FuzzOptions(f *testing.F) {
 			(family == syscall.AF_UNIX && local != "" && local[0] != '@' && local[0] != 0) {
 			return // a filesystem path would be created wherever the fuzzer says
 		}
-		tr, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} }, opts)
+		tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &recorder{} }, opts)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "udp: ") {
 				t.Fatalf("error without the package's name: %v", err)

@@ -88,7 +88,7 @@ func (f flowRecorder) ResumeWriting() {
 func endpoint(t testing.TB, l *loop.Loop, opts udp.Options) (*udp.Transport, *recorder) {
 	t.Helper()
 	r := &recorder{}
-	tr, p, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return r }, opts)
+	tr, p, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return r }, opts)
 	if err != nil {
 		t.Fatalf("CreateDatagramEndpoint(%+v): %v", opts, err)
 	}

@@ -3,6 +3,7 @@
 package udp_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"strings"
@@ -40,19 +41,19 @@ func TestBadOptionsAreRefusedBeforeAnySocket(t *testing.T) {
 		{"family mismatch", udp.Options{LocalAddr: "127.0.0.1:0", RemoteAddr: "[::1]:53"}, "no address family in common"},
 		{"v6 only family", udp.Options{Family: syscall.AF_INET6, RemoteAddr: "127.0.0.1:53"}, "has no address of Options.Family"},
 	} {
-		_, _, err := udp.CreateDatagramEndpoint(l, never, tc.opts)
+		_, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v; want an error containing %q", tc.name, err, tc.want)
 		}
 	}
-	if _, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{LocalAddr: "127.0.0.1:0", ReuseAddress: true}); !errors.Is(err, udp.ErrReuseAddress) ||
+	if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{LocalAddr: "127.0.0.1:0", ReuseAddress: true}); !errors.Is(err, udp.ErrReuseAddress) ||
 		!strings.Contains(err.Error(), "other users") {
 		t.Errorf("ReuseAddress: %v", err)
 	}
-	if _, _, err := udp.CreateDatagramEndpoint(l, nil, udp.Options{LocalAddr: "127.0.0.1:0"}); err == nil {
+	if _, _, err := udp.CreateDatagramEndpoint[udp.Protocol](context.Background(), l, nil, udp.Options{LocalAddr: "127.0.0.1:0"}); err == nil {
 		t.Error("nil factory accepted")
 	}
-	if _, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return nil }, udp.Options{LocalAddr: "127.0.0.1:0"}); err == nil {
+	if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return nil }, udp.Options{LocalAddr: "127.0.0.1:0"}); err == nil {
 		t.Error("a factory returning nil was accepted")
 	}
 }
@@ -61,7 +62,7 @@ func TestNamesAreNotResolvedOnTheLoop(t *testing.T) {
 	l := newLoop(t)
 	var err error
 	l.CallSoon(func() {
-		_, _, err = udp.CreateDatagramEndpoint(l, never, udp.Options{RemoteAddr: "localhost:53"})
+		_, _, err = udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{RemoteAddr: "localhost:53"})
 		l.Stop()
 	})
 	run(t, l)

@@ -3,6 +3,7 @@
 package udp_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -38,7 +39,7 @@ func randomRun(t *testing.T, seed uint64) {
 	var reports []loop.Exception
 	l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
 	r := &recorder{}
-	tr, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{LocalAddr: "127.0.0.1:0"})
+	tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{LocalAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func familyOf(a netip.Addr) int {
 
 // resolve turns the options into the endpoints to try, in order. Names are looked up here, on the
 // caller's goroutine; on the loop goroutine a name is ErrResolveOnLoop.
-func (o *Options) resolve(l *loop.Loop, family int) ([]endpoint, error) {
+func (o *Options) resolve(ctx context.Context, l *loop.Loop, family int) ([]endpoint, error) {
 	pick := func(a netip.Addr) int {
 		if family != 0 {
 			return family
@@ -43,12 +43,12 @@ func (o *Options) resolve(l *loop.Loop, family int) ([]endpoint, error) {
 	var locals, remotes []netip.AddrPort
 	var err error
 	if o.LocalAddr != "" {
-		if locals, err = o.lookup(l, "LocalAddr", o.LocalAddr, family); err != nil {
+		if locals, err = o.lookup(ctx, l, "LocalAddr", o.LocalAddr, family); err != nil {
 			return nil, err
 		}
 	}
 	if o.RemoteAddr != "" {
-		if remotes, err = o.lookup(l, "RemoteAddr", o.RemoteAddr, family); err != nil {
+		if remotes, err = o.lookup(ctx, l, "RemoteAddr", o.RemoteAddr, family); err != nil {
 			return nil, err
 		}
 	}
@@ -84,7 +84,7 @@ func (o *Options) resolve(l *loop.Loop, family int) ([]endpoint, error) {
 }
 
 // lookup resolves "host:port" to its candidates for the family (0 for either).
-func (o *Options) lookup(l *loop.Loop, field, hostport string, family int) ([]netip.AddrPort, error) {
+func (o *Options) lookup(ctx context.Context, l *loop.Loop, field, hostport string, family int) ([]netip.AddrPort, error) {
 	host, service, err := net.SplitHostPort(hostport)
 	if err != nil {
 		return nil, fmt.Errorf("udp: Options.%s: %w", field, err)
@@ -97,7 +97,7 @@ func (o *Options) lookup(l *loop.Loop, field, hostport string, family int) ([]ne
 		if l.InLoop() {
 			return nil, fmt.Errorf("udp: Options.%s: service %q: %w", field, service, ErrResolveOnLoop)
 		}
-		p, err := net.LookupPort("udp", service)
+		p, err := net.DefaultResolver.LookupPort(ctx, "udp", service)
 		if err != nil {
 			return nil, fmt.Errorf("udp: Options.%s: %w", field, err)
 		}
@@ -117,7 +117,7 @@ func (o *Options) lookup(l *loop.Loop, field, hostport string, family int) ([]ne
 		return nil, fmt.Errorf("udp: Options.%s: host %q: %w", field, host, ErrResolveOnLoop)
 	default:
 		network := map[int]string{0: "ip", syscall.AF_INET: "ip4", syscall.AF_INET6: "ip6"}[family]
-		if addrs, err = net.DefaultResolver.LookupNetIP(context.Background(), network, host); err != nil {
+		if addrs, err = net.DefaultResolver.LookupNetIP(ctx, network, host); err != nil {
 			return nil, fmt.Errorf("udp: Options.%s: %w", field, err)
 		}
 	}

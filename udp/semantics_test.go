@@ -3,6 +3,7 @@
 package udp_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -37,7 +38,7 @@ func TestFailedStartLeavesADeadTransport(t *testing.T) {
 	l := newLoop(t)
 	srv, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
 	p := &madeThenPanics{}
-	_, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return p }, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+	_, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return p }, udp.Options{RemoteAddr: srv.LocalAddr().String()})
 	var pe *loop.PanicError
 	if !errors.As(err, &pe) || p.t == nil {
 		t.Fatalf("create: %v", err)
@@ -228,7 +229,7 @@ func TestBindTriesEveryResolvedAddress(t *testing.T) {
 		taken4, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port + 1})
 		if err == nil {
 			defer taken4.Close()
-			_, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: ":" + strconv.Itoa(port+1)})
+			_, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: ":" + strconv.Itoa(port+1)})
 			if !errors.Is(err, unix.EADDRINUSE) || !strings.Contains(err.Error(), "127.0.0.1") {
 				t.Fatalf("every address taken: %v", err)
 			}
@@ -300,7 +301,7 @@ func TestAnswerAFullLengthUnixAddress(t *testing.T) {
 		if err := cli.SendTo([]byte("direct"), udp.UnixAddr(name)); err != nil {
 			t.Fatalf("SendTo a 108-byte address: %v", err)
 		}
-		if _, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: name + "x"}); err == nil {
+		if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &recorder{} }, udp.Options{LocalAddr: name + "x"}); err == nil {
 			t.Fatal("a 109-byte address accepted")
 		}
 	}

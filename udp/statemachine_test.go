@@ -125,7 +125,7 @@ func TestEveryActionFromConnectionMade(t *testing.T) {
 			defer peer.Close()
 			to := udp.AddrFromAddrPort(peer.LocalAddr().(*net.UDPAddr).AddrPort())
 			p := &madeActs{act: func(t *udp.Transport) { act(t, to) }}
-			tr, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return p }, udp.Options{LocalAddr: "127.0.0.1:0"})
+			tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return p }, udp.Options{LocalAddr: "127.0.0.1:0"})
 			if err != nil || !tr.IsClosing() {
 				t.Fatalf("create = %v, closing %v", err, tr.IsClosing())
 			}
@@ -160,12 +160,14 @@ func TestCreateRacesLoopClose(t *testing.T) {
 		const creators = 4
 		var trs [creators]*udp.Transport
 		var made [creators]int
+		var recs [creators]*recorder
 		var errs [creators]error
 		var wg sync.WaitGroup
 		for k := range creators {
 			wg.Go(func() {
 				r := &recorder{}
-				trs[k], _, errs[k] = udp.CreateDatagramEndpoint(l, func() udp.Protocol { return r }, udp.Options{LocalAddr: "127.0.0.1:0"})
+				recs[k] = r
+				trs[k], _, errs[k] = udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return r }, udp.Options{LocalAddr: "127.0.0.1:0"})
 				made[k] = r.made
 			})
 		}
@@ -176,8 +178,12 @@ func TestCreateRacesLoopClose(t *testing.T) {
 		wg.Wait()
 		for k := range creators {
 			switch {
-			case errs[k] == nil && made[k] == 1 && !trs[k].IsClosing():
-				trs[k].Abort() // the loop is closed: this closes the socket, and nothing more runs
+			case errs[k] == nil && made[k] == 1:
+				// Made before the loop closed: Close closed it and ran its ConnectionLost.
+				if lost := recs[k].lost; !trs[k].IsClosing() || len(lost) != 1 || !errors.Is(lost[0], net.ErrClosed) {
+					t.Fatalf("round %d: a transport open at Close: closing=%v, ConnectionLost %v", round, trs[k].IsClosing(), lost)
+				}
+				trs[k].Abort() // nothing more runs
 			case errors.Is(errs[k], loop.ErrClosed) && made[k] == 0 && trs[k] == nil:
 			default:
 				t.Fatalf("round %d: create = %v, ConnectionMade ran %d times", round, errs[k], made[k])

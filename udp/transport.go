@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aioloop/aioloop/internal/flow"
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
 )
@@ -46,7 +47,7 @@ func (e *TruncatedError) Error() string {
 type Transport struct {
 	l      *loop.Loop
 	fd     int
-	reg    loop.Registration
+	reg    reactor.Registration // nil until start registers
 	family int
 	local  Addr
 	remote Addr          // the connected peer (peername)
@@ -68,8 +69,10 @@ type Transport struct {
 	spare   [][]byte // copies' buffers, for reuse
 	size    int      // WriteBufferSize
 	closing bool
-	lost    bool // socket closed, ConnectionLost scheduled
-	gone    bool // ConnectionLost ran (or the creation failed): the protocol hears nothing more
+	lost    bool  // socket closed, ConnectionLost scheduled
+	gone    bool  // ConnectionLost ran (or the creation failed): the protocol hears nothing more
+	lostErr error // what ConnectionLost gets
+	tracked bool  // in the loop's resources, which Close and Shutdown close
 
 	errs  []error // send errors waiting for the end of a batch or a flush; see errors.go
 	inErr bool    // ErrorReceived is running
@@ -88,6 +91,12 @@ type handler Transport
 func (h *handler) OnReadable()       { (*Transport)(h).onReadable() }
 func (h *handler) OnWritable()       { (*Transport)(h).onWritable() }
 func (h *handler) OnPanic(err error) { (*Transport)(h).abort(err) } // a bug in this package, not the protocol's
+
+// The handler is also the transport as one of the loop's resources (internal/reactor), which
+// Loop.Shutdown and Loop.Close close.
+func (h *handler) Shutdown()          { (*Transport)(h).Close() }
+func (h *handler) Abort(err error)    { (*Transport)(h).abort(err) }
+func (h *handler) CloseNow(err error) { (*Transport)(h).closeNow(err) }
 
 // Protocol returns the protocol (asyncio's get_protocol).
 func (t *Transport) Protocol() Protocol { return t.proto }
@@ -238,14 +247,47 @@ func (t *Transport) lose(err error) {
 	if t.lost {
 		return
 	}
-	t.lost, t.closing = true, true
+	t.lost, t.closing, t.lostErr = true, true, err
 	t.reg.Unregister()
 	sock.Close(t.fd)
 	t.fd = -1
-	t.l.CallSoon(func() {
-		t.gone = true
-		t.proto.ConnectionLost(err)
-	})
+	t.l.CallSoon(t.connectionLost)
+}
+
+// connectionLost calls ConnectionLost once, and lets the loop forget the transport.
+func (t *Transport) connectionLost() {
+	if t.gone {
+		return
+	}
+	t.gone = true
+	t.untrack()
+	t.proto.ConnectionLost(t.lostErr)
+}
+
+func (t *Transport) untrack() {
+	if t.tracked {
+		t.tracked = false
+		reactor.Of(t.l).Untrack((*handler)(t))
+	}
+}
+
+// closeNow closes at once and runs ConnectionLost before it returns, with err unless the transport
+// was already lost: Loop.Close, which runs no more callbacks, on its caller's goroutine.
+func (t *Transport) closeNow(err error) {
+	if !t.lost {
+		t.closing, t.held = true, nil
+		if t.batching {
+			t.dropReplies()
+		}
+		t.size = 0
+		clear(t.queue)
+		t.queue, t.head = t.queue[:0], 0
+		t.lost, t.lostErr = true, err
+		t.reg.Unregister()
+		sock.Close(t.fd)
+		t.fd = -1
+	}
+	t.connectionLost()
 }
 
 // kill ends a transport whose creation failed: no ConnectionLost (the creation's error says why),
@@ -256,7 +298,10 @@ func (t *Transport) kill() {
 		return // the protocol closed it in ConnectionMade: ConnectionLost is already scheduled
 	}
 	t.lost, t.gone = true, true
-	t.reg.Unregister()
+	t.untrack()
+	if t.reg != nil {
+		t.reg.Unregister()
+	}
 	if t.fd >= 0 {
 		sock.Close(t.fd)
 		t.fd = -1

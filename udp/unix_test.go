@@ -3,6 +3,7 @@
 package udp_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -56,7 +57,7 @@ func TestUnixDatagramPathAbstractAndAutobind(t *testing.T) {
 		t.Fatalf("got %+v from %v", br.got, a.LocalAddr())
 	}
 	// Binding a path that exists is the kernel's EADDRINUSE, and the file is left alone.
-	if _, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{LocalAddr: path}); !errors.Is(err, syscall.EADDRINUSE) {
+	if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{LocalAddr: path}); !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("bind an existing path = %v", err)
 	}
 	if _, err := os.Stat(path); err != nil {
@@ -102,12 +103,12 @@ func TestStaleUnixDatagramSocketFileIsReplaced(t *testing.T) {
 		t.Fatalf("bound %v", tr.LocalAddr())
 	}
 	// Now in use: refused, and the file is the live one still.
-	if _, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{LocalAddr: stale}); !errors.Is(err, syscall.EADDRINUSE) {
+	if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{LocalAddr: stale}); !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("bind a path in use = %v", err)
 	}
 	regular := filepath.Join(dir, "file")
 	os.WriteFile(regular, []byte("keep"), 0o600)
-	if _, _, err := udp.CreateDatagramEndpoint(l, never, udp.Options{LocalAddr: regular}); !errors.Is(err, syscall.EADDRINUSE) {
+	if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{LocalAddr: regular}); !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("bind a regular file = %v", err)
 	}
 	if b, _ := os.ReadFile(regular); string(b) != "keep" {

@@ -4,8 +4,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/internal/sock"
-	"github.com/aioloop/aioloop/loop"
 )
 
 // The send paths (staged replies, the queue's drain) never call the protocol while they walk their
@@ -38,12 +38,12 @@ func (t *Transport) setInterest() {
 	if t.lost {
 		return
 	}
-	var in loop.Interest
+	var in reactor.Interest
 	if !t.closing && t.reading && len(t.held) == 0 {
-		in |= loop.Readable
+		in |= reactor.Readable
 	}
 	if t.head < len(t.queue) && !t.resting {
-		in |= loop.Writable
+		in |= reactor.Writable
 	}
 	t.reg.SetInterest(in)
 }

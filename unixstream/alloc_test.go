@@ -22,12 +22,12 @@ func TestReadsDoNotAllocate(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := sockPath(t, "alloc.sock")
-		s, err := unixstream.CreateUnixServer(l, func() unixstream.BaseProtocol { return &leanEcho{} }, path, unixstream.ServerOptions{})
+		s, err := unixstream.CreateUnixServer(context.Background(), l, func() unixstream.BaseProtocol { return &leanEcho{} }, path, unixstream.ServerOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		replies := make(chan struct{}, 1)
-		cli, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return mk(replies) }, path, unixstream.ConnOptions{})
+		cli, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return mk(replies) }, path, unixstream.ConnOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

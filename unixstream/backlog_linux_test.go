@@ -1,6 +1,7 @@
 package unixstream_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"syscall"
@@ -23,7 +24,7 @@ func TestConnectToAFullBacklog(t *testing.T) {
 	if err := unix.Listen(int(given.Fd()), 1); err != nil {
 		t.Fatal(err)
 	}
-	s, err := unixstream.CreateUnixServer(l, echoer, "", unixstream.ServerOptions{Backlog: 1, DeferServing: true, Sock: given})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, echoer, "", unixstream.ServerOptions{Backlog: 1, DeferServing: true, Sock: given})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +47,9 @@ func TestConnectToAFullBacklog(t *testing.T) {
 	var offLoopErr error
 	c := &conn{onData: func(c *conn, _ []byte) { l.Stop() }}
 	l.CallSoon(func() {
-		_, _, onLoopErr = unixstream.CreateUnixConnection(l, never, path, unixstream.ConnOptions{})
+		_, _, onLoopErr = unixstream.CreateUnixConnection(context.Background(), l, never, path, unixstream.ConnOptions{})
 		wg.Go(func() {
-			tr, _, offLoopErr = unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
+			tr, _, offLoopErr = unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
 			if offLoopErr == nil {
 				l.CallSoonThreadsafe(func() { tr.Write([]byte("through")) })
 			}

@@ -45,7 +45,7 @@ func serveLoop(b *testing.B, path string, mk func() unixstream.BaseProtocol) (st
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := unixstream.CreateUnixServer(l, mk, path, unixstream.ServerOptions{})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, mk, path, unixstream.ServerOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

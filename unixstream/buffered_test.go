@@ -4,6 +4,7 @@ package unixstream_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"runtime"
 	"strings"
@@ -49,7 +50,7 @@ func TestBufferedProtocol(t *testing.T) {
 	b := &bufConn{buf: make([]byte, 1000), want: len(want)} // small: many reads, each into b.buf
 	done := false
 	b.done = func() { done = true; b.t.Close(); l.CallSoon(l.Stop) }
-	tr, p, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return b }, path, unixstream.ConnOptions{})
+	tr, p, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return b }, path, unixstream.ConnOptions{})
 	if err != nil || p != b {
 		t.Fatal(err)
 	}
@@ -70,7 +71,7 @@ func TestProtocolMustReadSomehow(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "neither.sock")
 	server(t, l, path, echoer)
-	_, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return neither{} }, path, unixstream.ConnOptions{})
+	_, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return neither{} }, path, unixstream.ConnOptions{})
 	if err == nil {
 		t.Fatal("a protocol with neither DataReceived nor GetBuffer was accepted")
 	}
@@ -115,7 +116,7 @@ func TestFailedStartClosesOnce(t *testing.T) {
 	path := sockPath(t, "once.sock")
 	server(t, l, path, echoer)
 	p := &closeThenPanic{}
-	_, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return p }, path, unixstream.ConnOptions{})
+	_, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return p }, path, unixstream.ConnOptions{})
 	if err == nil || !strings.Contains(err.Error(), "after close") {
 		t.Fatalf("create = %v", err)
 	}

@@ -1,8 +1,10 @@
 package unixstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"syscall"
 	"time"
 
@@ -17,9 +19,6 @@ type ConnOptions struct {
 	// caller's object stays open and is the caller's to close. The duplicate shares the caller's
 	// open file, so the caller's socket becomes non-blocking too, as asyncio makes it.
 	Sock syscall.Conn
-	// ConnectTimeout bounds the wait for a listener whose backlog is full (beyond asyncio, which
-	// leaves that to wait_for). Default 30 s.
-	ConnectTimeout time.Duration
 }
 
 // ErrPathTooLong is returned for a path longer than a Unix socket address holds.
@@ -39,20 +38,54 @@ func checkPath(what, path string) error {
 // protocol factory made (asyncio's create_unix_connection). The protocol must implement Protocol
 // or BufferedProtocol. Any goroutine: the connect runs on the caller (a full backlog is waited for,
 // which is refused on the loop goroutine), then registration and ConnectionMade on the loop.
-func CreateUnixConnection(l *loop.Loop, factory func() BaseProtocol, path string, opts ConnOptions) (*Transport, BaseProtocol, error) {
+//
+// The protocol comes back as the factory's own type P, which Go infers from the factory. ctx
+// bounds the wait for a listener whose backlog is full and the wait for the loop (asyncio leaves
+// both to wait_for): once it is done the creation fails with an error that wraps
+// context.Cause(ctx) (context.DeadlineExceeded for a timeout) and leaves nothing open; it has no
+// effect on the connection once made. The connection belongs to the loop: Loop.Shutdown and
+// Loop.Close close it.
+func CreateUnixConnection[P BaseProtocol](ctx context.Context, l *loop.Loop, factory func() P, path string, opts ConnOptions) (*Transport, P, error) {
+	var none P
+	t, p, err := createConnection(ctx, l, factory == nil, func() BaseProtocol { return nilIfNil(factory()) }, path, opts)
+	if err != nil {
+		return nil, none, err
+	}
+	return t, p.(P), nil
+}
+
+// nilIfNil turns a nil pointer (or other nil value) in a non-nil interface into nil, so that a
+// factory of a pointer type that returns nil is refused as a nil protocol.
+func nilIfNil(p BaseProtocol) BaseProtocol {
+	if p == nil {
+		return nil
+	}
+	switch v := reflect.ValueOf(p); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+	}
+	return p
+}
+
+func createConnection(ctx context.Context, l *loop.Loop, noFactory bool, factory func() BaseProtocol, path string, opts ConnOptions) (*Transport, BaseProtocol, error) {
 	switch {
+	case ctx == nil:
+		return nil, nil, errors.New("unixstream: nil context")
 	case l == nil:
 		return nil, nil, errors.New("unixstream: nil loop")
-	case factory == nil:
+	case noFactory:
 		return nil, nil, errors.New("unixstream: nil protocol factory")
 	case path != "" && opts.Sock != nil:
 		return nil, nil, errors.New("unixstream: path and ConnOptions.Sock are mutually exclusive")
 	case path == "" && opts.Sock == nil:
 		return nil, nil, errors.New("unixstream: a path or ConnOptions.Sock is required")
-	case opts.ConnectTimeout < 0:
-		return nil, nil, fmt.Errorf("unixstream: ConnOptions.ConnectTimeout is %v; want >= 0", opts.ConnectTimeout)
 	}
 	if err := checkPath("path", path); err != nil {
+		return nil, nil, err
+	}
+	if err := context.Cause(ctx); err != nil {
 		return nil, nil, err
 	}
 	var fd int
@@ -60,7 +93,7 @@ func CreateUnixConnection(l *loop.Loop, factory func() BaseProtocol, path string
 	if opts.Sock != nil {
 		fd, err = adoptStream(opts.Sock, "ConnOptions.Sock")
 	} else {
-		fd, err = connect(l, path, opts)
+		fd, err = connect(ctx, l, path)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -68,8 +101,8 @@ func CreateUnixConnection(l *loop.Loop, factory func() BaseProtocol, path string
 	t := newTransport(l, fd)
 	var p BaseProtocol
 	ran := false
-	derr := l.Do(func() { ran = true; p, err = t.start(factory) })
-	if !ran { // the loop closed first: start never ran, and the socket is still ours
+	derr := l.Do(ctx, func() { ran = true; p, err = t.start(factory) })
+	if !ran { // the loop closed or ctx ended first: start never ran, and the socket is still ours
 		sock.Close(fd)
 		return nil, nil, derr
 	}
@@ -81,26 +114,27 @@ func CreateUnixConnection(l *loop.Loop, factory func() BaseProtocol, path string
 
 // connect connects a new socket to path. A listener whose backlog is full answers EAGAIN, having
 // started nothing: off the loop goroutine the connect is tried again, 1 ms later and doubling to
-// 50 ms, until ConnectTimeout; on it, the EAGAIN is the answer (waiting would block the loop).
-func connect(l *loop.Loop, path string, opts ConnOptions) (int, error) {
+// 50 ms, until ctx is done; on it, the EAGAIN is the answer (waiting would block the loop).
+func connect(ctx context.Context, l *loop.Loop, path string) (int, error) {
 	fd, err := sock.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		return -1, fmt.Errorf("unixstream: %w", err)
 	}
-	timeout := opts.ConnectTimeout
-	if timeout == 0 {
-		timeout = 30 * time.Second
-	}
-	deadline := time.Now().Add(timeout)
 	onLoop := l.InLoop()
 	for backoff := time.Millisecond; ; backoff = min(2*backoff, 50*time.Millisecond) {
 		err = sock.Connect(fd, syscall.AF_UNIX, noAddr, path)
 		switch {
 		case err != nil && sock.InProgress(err) && !onLoop:
-			err = sock.WaitConnected(fd, time.Until(deadline))
-		case sock.Errno(err) == syscall.EAGAIN && !onLoop && time.Now().Before(deadline):
-			time.Sleep(backoff)
-			continue
+			err = waitConnected(ctx, fd)
+		case sock.Errno(err) == syscall.EAGAIN && !onLoop:
+			timer := time.NewTimer(backoff)
+			select {
+			case <-timer.C:
+				continue
+			case <-ctx.Done():
+				timer.Stop()
+				err = fmt.Errorf("%w (the listener's backlog stayed full: %v)", context.Cause(ctx), err)
+			}
 		case sock.Errno(err) == syscall.EAGAIN && onLoop:
 			err = fmt.Errorf("%w (the listener's backlog is full; waiting would block the loop goroutine)", err)
 		}
@@ -111,6 +145,23 @@ func connect(l *loop.Loop, path string, opts ConnOptions) (int, error) {
 		return -1, fmt.Errorf("unixstream: connect %s: %w", path, err)
 	}
 	return fd, nil
+}
+
+// waitConnected waits for a connect in progress, in slices so that ctx is seen.
+func waitConnected(ctx context.Context, fd int) error {
+	for {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		slice := 50 * time.Millisecond
+		if d, ok := ctx.Deadline(); ok {
+			slice = min(slice, max(0, time.Until(d)))
+		}
+		err := sock.WaitConnected(fd, slice)
+		if sock.Errno(err) != syscall.ETIMEDOUT {
+			return err
+		}
+	}
 }
 
 // adoptStream takes a duplicate of a caller's Unix stream socket.

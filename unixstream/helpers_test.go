@@ -85,7 +85,7 @@ func (f flowConn) ResumeWriting() {
 // server starts a server whose connections are made by mk, closed when the test ends.
 func server(t testing.TB, l *loop.Loop, path string, mk func() unixstream.BaseProtocol) *unixstream.Server {
 	t.Helper()
-	s, err := unixstream.CreateUnixServer(l, mk, path, unixstream.ServerOptions{})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, mk, path, unixstream.ServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func server(t testing.TB, l *loop.Loop, path string, mk func() unixstream.BasePr
 // client connects with c, aborted when the test ends.
 func client(t testing.TB, l *loop.Loop, path string, c unixstream.BaseProtocol) *unixstream.Transport {
 	t.Helper()
-	tr, p, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
+	tr, p, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func TestFailedStartLeavesADeadTransport(t *testing.T) {
 	path := sockPath(t, "dead.sock")
 	server(t, l, path, echoer)
 	p := &madeThenPanics{}
-	_, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return p }, path, unixstream.ConnOptions{})
+	_, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return p }, path, unixstream.ConnOptions{})
 	var pe *loop.PanicError
 	if !errors.As(err, &pe) || p.t == nil {
 		t.Fatalf("create = %v", err)
@@ -119,7 +119,7 @@ func TestServerOnABoundSocketListens(t *testing.T) {
 	var reports []loop.Exception
 	l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
 	path := sockPath(t, "bound.sock")
-	s, err := unixstream.CreateUnixServer(l, echoer, "", unixstream.ServerOptions{Sock: listenerless(t, path)})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, echoer, "", unixstream.ServerOptions{Sock: listenerless(t, path)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestDeferServingRefusesUntilStartServing(t *testing.T) {
 			opts.Sock, arg = listenerless(t, path), ""
 		}
 		accepted := 0
-		s, err := unixstream.CreateUnixServer(l, func() unixstream.BaseProtocol {
+		s, err := unixstream.CreateUnixServer(context.Background(), l, func() unixstream.BaseProtocol {
 			accepted++
 			return &conn{onMade: func(*conn) { l.Stop() }}
 		}, arg, opts)
@@ -187,7 +187,7 @@ func TestClientsClosedAfterLoopClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := sockPath(t, "late.sock")
-		s, err := unixstream.CreateUnixServer(l, func() unixstream.BaseProtocol {
+		s, err := unixstream.CreateUnixServer(context.Background(), l, func() unixstream.BaseProtocol {
 			return &conn{onMade: func(*conn) { l.Stop() }}
 		}, path, unixstream.ServerOptions{})
 		if err != nil {
@@ -236,7 +236,7 @@ func TestConnectionIsTheServersDuringConnectionMade(t *testing.T) {
 		}
 		c.onLost = func(*conn, error) { l.Stop() }
 		var err error
-		s, err = unixstream.CreateUnixServer(l, func() unixstream.BaseProtocol { return c }, path, unixstream.ServerOptions{})
+		s, err = unixstream.CreateUnixServer(context.Background(), l, func() unixstream.BaseProtocol { return c }, path, unixstream.ServerOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +286,7 @@ func TestGivenSocketBecomesNonBlocking(t *testing.T) {
 	if flags()&unix.O_NONBLOCK != 0 {
 		t.Fatal("the socket is non-blocking before it is handed over")
 	}
-	s, err := unixstream.CreateUnixServer(l, echoer, "", unixstream.ServerOptions{Sock: f})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, echoer, "", unixstream.ServerOptions{Sock: f})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestGivenSocketBecomesNonBlocking(t *testing.T) {
 func TestDeferredServersFileIsNotStale(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "deferred.sock")
-	s, err := unixstream.CreateUnixServer(l, echoer, path, unixstream.ServerOptions{DeferServing: true})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, echoer, path, unixstream.ServerOptions{DeferServing: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func TestDeferredServersFileIsNotStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := unixstream.CreateUnixServer(l, never, path, unixstream.ServerOptions{}); !errors.Is(err, syscall.EADDRINUSE) {
+	if _, err := unixstream.CreateUnixServer(context.Background(), l, never, path, unixstream.ServerOptions{}); !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("a second server at the path = %v; want EADDRINUSE", err)
 	}
 	if after, err := os.Lstat(path); err != nil || !os.SameFile(before, after) {
@@ -335,7 +335,7 @@ func TestFailedServerCreationRemovesItsFile(t *testing.T) {
 	}
 	l.Close()
 	path := sockPath(t, "failed.sock")
-	if _, err := unixstream.CreateUnixServer(l, never, path, unixstream.ServerOptions{}); !errors.Is(err, loop.ErrClosed) {
+	if _, err := unixstream.CreateUnixServer(context.Background(), l, never, path, unixstream.ServerOptions{}); !errors.Is(err, loop.ErrClosed) {
 		t.Fatalf("create on a closed loop = %v", err)
 	}
 	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {

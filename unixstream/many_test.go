@@ -18,7 +18,7 @@ func TestThousandConnections(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "many.sock")
 	accepted := 0
-	s, err := unixstream.CreateUnixServer(l, func() unixstream.BaseProtocol { accepted++; return echoer() }, path,
+	s, err := unixstream.CreateUnixServer(context.Background(), l, func() unixstream.BaseProtocol { accepted++; return echoer() }, path,
 		unixstream.ServerOptions{Backlog: 128})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestThousandConnections(t *testing.T) {
 						}
 					}
 				}
-				tr, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
+				tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
 				if err != nil {
 					t.Error(err)
 					l.CallSoonThreadsafe(l.Stop)

@@ -23,7 +23,7 @@ func TestPathHygiene(t *testing.T) {
 	// A regular file at the path survives, and the error says why.
 	file := dir + "/file"
 	os.WriteFile(file, []byte("precious"), 0o600)
-	if _, err := unixstream.CreateUnixServer(l, never, file, unixstream.ServerOptions{}); !errors.Is(err, unixstream.ErrPathInUse) ||
+	if _, err := unixstream.CreateUnixServer(context.Background(), l, never, file, unixstream.ServerOptions{}); !errors.Is(err, unixstream.ErrPathInUse) ||
 		!strings.Contains(err.Error(), "not a socket") {
 		t.Fatalf("server on a regular file = %v", err)
 	}
@@ -39,13 +39,13 @@ func TestPathHygiene(t *testing.T) {
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
-	s, err := unixstream.CreateUnixServer(l, never, stale, unixstream.ServerOptions{})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, never, stale, unixstream.ServerOptions{})
 	if err != nil {
 		t.Fatalf("server over a stale socket: %v", err)
 	}
 
 	// A live one is not: EADDRINUSE, and the live server keeps its file.
-	if _, err := unixstream.CreateUnixServer(l, never, stale, unixstream.ServerOptions{}); !errors.Is(err, syscall.EADDRINUSE) {
+	if _, err := unixstream.CreateUnixServer(context.Background(), l, never, stale, unixstream.ServerOptions{}); !errors.Is(err, syscall.EADDRINUSE) {
 		t.Fatalf("server over a live socket = %v", err)
 	}
 	s.Close()
@@ -58,7 +58,7 @@ func TestPathHygiene(t *testing.T) {
 
 	// A socket file replaced by someone else is not removed on Close.
 	mine := dir + "/mine.sock"
-	s, err = unixstream.CreateUnixServer(l, never, mine, unixstream.ServerOptions{})
+	s, err = unixstream.CreateUnixServer(context.Background(), l, never, mine, unixstream.ServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestPathHygiene(t *testing.T) {
 
 	// KeepSocketFile leaves it; Mode sets its permissions.
 	kept := dir + "/kept.sock"
-	s, err = unixstream.CreateUnixServer(l, never, kept, unixstream.ServerOptions{KeepSocketFile: true, Mode: 0o600})
+	s, err = unixstream.CreateUnixServer(context.Background(), l, never, kept, unixstream.ServerOptions{KeepSocketFile: true, Mode: 0o600})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,19 +93,19 @@ func TestPathHygiene(t *testing.T) {
 		err  error
 		want string
 	}{
-		{first(unixstream.CreateUnixServer(l, never, long, unixstream.ServerOptions{})), "at most"},
-		{first(unixstream.CreateUnixServer(l, never, "", unixstream.ServerOptions{})), "required"},
-		{first(unixstream.CreateUnixServer(l, never, "@x", unixstream.ServerOptions{Mode: 0o600})), "Mode"},
-		{first(unixstream.CreateUnixServer(l, never, dir+"/b", unixstream.ServerOptions{Backlog: -1})), "Backlog"},
-		{second(unixstream.CreateUnixConnection(l, never, long, unixstream.ConnOptions{})), "at most"},
-		{second(unixstream.CreateUnixConnection(l, never, "", unixstream.ConnOptions{})), "required"},
-		{second(unixstream.CreateUnixConnection(l, never, dir+"/nobody", unixstream.ConnOptions{})), "no such file"},
+		{first(unixstream.CreateUnixServer(context.Background(), l, never, long, unixstream.ServerOptions{})), "at most"},
+		{first(unixstream.CreateUnixServer(context.Background(), l, never, "", unixstream.ServerOptions{})), "required"},
+		{first(unixstream.CreateUnixServer(context.Background(), l, never, "@x", unixstream.ServerOptions{Mode: 0o600})), "Mode"},
+		{first(unixstream.CreateUnixServer(context.Background(), l, never, dir+"/b", unixstream.ServerOptions{Backlog: -1})), "Backlog"},
+		{second(unixstream.CreateUnixConnection(context.Background(), l, never, long, unixstream.ConnOptions{})), "at most"},
+		{second(unixstream.CreateUnixConnection(context.Background(), l, never, "", unixstream.ConnOptions{})), "required"},
+		{second(unixstream.CreateUnixConnection(context.Background(), l, never, dir+"/nobody", unixstream.ConnOptions{})), "no such file"},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
 			t.Errorf("got %v; want an error containing %q", tc.err, tc.want)
 		}
 	}
-	if err := second(unixstream.CreateUnixConnection(l, never, long, unixstream.ConnOptions{})); !errors.Is(err, unixstream.ErrPathTooLong) {
+	if err := second(unixstream.CreateUnixConnection(context.Background(), l, never, long, unixstream.ConnOptions{})); !errors.Is(err, unixstream.ErrPathTooLong) {
 		t.Errorf("long path = %v", err)
 	}
 }
@@ -122,7 +122,7 @@ func TestExistingSockets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	s, err := unixstream.CreateUnixServer(l, echoer, "", unixstream.ServerOptions{Sock: ln})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, echoer, "", unixstream.ServerOptions{Sock: ln})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestExistingSockets(t *testing.T) {
 			l.Stop()
 		}
 	}}
-	tr, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, "",
+	tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, "",
 		unixstream.ConnOptions{Sock: nc.(*net.UnixConn)})
 	nc.Close() // the transport has its own descriptor
 	if err != nil {
@@ -151,7 +151,7 @@ func TestExistingSockets(t *testing.T) {
 	// A datagram socket is refused.
 	pc, _ := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path + ".dgram", Net: "unixgram"})
 	defer pc.Close()
-	if err := second(unixstream.CreateUnixConnection(l, never, "", unixstream.ConnOptions{Sock: pc})); err == nil ||
+	if err := second(unixstream.CreateUnixConnection(context.Background(), l, never, "", unixstream.ConnOptions{Sock: pc})); err == nil ||
 		!strings.Contains(err.Error(), "not a Unix stream socket") {
 		t.Fatalf("datagram socket as Sock = %v", err)
 	}
@@ -161,7 +161,7 @@ func TestExistingSockets(t *testing.T) {
 func TestServerCloseAfterLoopClose(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "late.sock")
-	s, err := unixstream.CreateUnixServer(l, never, path, unixstream.ServerOptions{})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, never, path, unixstream.ServerOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ package unixstream_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -51,7 +52,7 @@ func randomStreamRun(t *testing.T, seed uint64) {
 	}
 	defer peer.Close()
 	c := &conn{keepOpen: rng.IntN(2) == 0}
-	tr, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
+	tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
 		unixstream.ConnOptions{Sock: mine})
 	mine.Close()
 	if err != nil {

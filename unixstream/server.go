@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
 )
@@ -55,7 +56,7 @@ type Server struct {
 	l        *loop.Loop
 	factory  func() BaseProtocol
 	fd       int
-	reg      loop.Registration
+	reg      reactor.Registration
 	path     string
 	file     os.FileInfo // the socket file this server bound, for the clean-up check
 	made     os.FileInfo // the socket file listen's bind made (with KeepSocketFile too)
@@ -63,6 +64,7 @@ type Server struct {
 	clients  map[*Transport]struct{}
 	serving  atomic.Bool
 	closed   bool
+	tracked  bool // in the loop's resources, which Close and Shutdown close
 	resting  bool // accepting paused after EMFILE/ENFILE
 	done     chan struct{}
 	doneOnce sync.Once
@@ -72,8 +74,22 @@ type Server struct {
 // on opts.Sock, and serves each connection with a protocol from factory (asyncio's
 // create_unix_server). A socket file left at path by a server that is gone is replaced; anything
 // else there is ErrPathInUse and is not touched. Any goroutine.
-func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, opts ServerOptions) (*Server, error) {
+//
+// P is the factory's own protocol type, which Go infers. ctx bounds the wait for the loop: once it
+// is done the creation fails with context.Cause(ctx) and leaves nothing behind; it has no effect
+// on the server once made. The server and its connections belong to the loop: Loop.Shutdown and
+// Loop.Close close them.
+func CreateUnixServer[P BaseProtocol](ctx context.Context, l *loop.Loop, factory func() P, path string, opts ServerOptions) (*Server, error) {
+	if factory == nil {
+		return createServer(ctx, l, nil, path, opts)
+	}
+	return createServer(ctx, l, func() BaseProtocol { return nilIfNil(factory()) }, path, opts)
+}
+
+func createServer(ctx context.Context, l *loop.Loop, factory func() BaseProtocol, path string, opts ServerOptions) (*Server, error) {
 	switch {
+	case ctx == nil:
+		return nil, errors.New("unixstream: nil context")
 	case l == nil:
 		return nil, errors.New("unixstream: nil loop")
 	case factory == nil:
@@ -92,6 +108,9 @@ func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, op
 	if err := checkPath("path", path); err != nil {
 		return nil, err
 	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
 	backlog := opts.Backlog
 	if backlog == 0 {
 		backlog = 100
@@ -108,8 +127,19 @@ func CreateUnixServer(l *loop.Loop, factory func() BaseProtocol, path string, op
 	if err == nil && !opts.KeepSocketFile && s.path != "" && !isAbstract(s.path) {
 		s.file, _ = os.Lstat(s.path)
 	}
-	if err == nil && !opts.DeferServing {
-		err = s.StartServing()
+	if err == nil {
+		ran := false
+		derr := l.Do(ctx, func() {
+			ran = true
+			if err = s.track(); err == nil && !opts.DeferServing {
+				if err = s.startServing(); err != nil {
+					s.untrack()
+				}
+			}
+		})
+		if !ran {
+			err = derr
+		}
 	}
 	if err != nil {
 		if s.fd >= 0 {
@@ -199,7 +229,7 @@ func (s *Server) startServing() error {
 	if err := sock.Listen(s.fd, s.backlog); err != nil {
 		return fmt.Errorf("unixstream: %s: %w", s.path, err)
 	}
-	reg, err := s.l.Register(s.fd, (*acceptor)(s), loop.Readable)
+	reg, err := reactor.Of(s.l).Register(s.fd, (*acceptor)(s), reactor.Readable)
 	if err != nil {
 		return fmt.Errorf("unixstream: %w", err)
 	}
@@ -213,7 +243,7 @@ func (s *Server) startServing() error {
 func (s *Server) StartServing() error {
 	var err error
 	ran := false
-	if derr := s.l.Do(func() { ran = true; err = s.startServing() }); !ran {
+	if derr := s.l.Do(context.Background(), func() { ran = true; err = s.startServing() }); !ran {
 		return derr
 	}
 	return err
@@ -223,7 +253,7 @@ func (s *Server) StartServing() error {
 // else touches the server.
 func (s *Server) onLoop(fn func()) {
 	ran := false
-	if s.l.Do(func() { ran = true; fn() }) != nil && !ran {
+	if s.l.Do(context.Background(), func() { ran = true; fn() }) != nil && !ran {
 		fn()
 	}
 }
@@ -237,21 +267,37 @@ func (s *Server) Addrs() []string { return []string{s.path} }
 // Close stops listening and closes the listening socket; the connections stay open (close). The
 // socket file is removed unless KeepSocketFile, and only if the inode at the path is still the one
 // this server bound. Any goroutine; also after the loop is closed.
-func (s *Server) Close() {
-	closeFn := func() {
-		if s.closed {
-			return
-		}
-		s.closed = true
-		if s.serving.Swap(false) {
-			s.reg.Unregister()
-		}
-		sock.Close(s.fd)
-		s.fd = -1
-		s.removeFile(s.file)
-		s.checkDone()
+func (s *Server) Close() { s.onLoop(s.close) }
+
+// close is Close on the loop goroutine (or on a closed loop's caller).
+func (s *Server) close() {
+	if s.closed {
+		return
 	}
-	s.onLoop(closeFn)
+	s.closed = true
+	s.untrack()
+	if s.serving.Swap(false) {
+		s.reg.Unregister()
+	}
+	sock.Close(s.fd)
+	s.fd = -1
+	s.removeFile(s.file)
+	s.checkDone()
+}
+
+func (s *Server) track() error {
+	if err := reactor.Of(s.l).Track((*acceptor)(s)); err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	s.tracked = true
+	return nil
+}
+
+func (s *Server) untrack() {
+	if s.tracked {
+		s.tracked = false
+		reactor.Of(s.l).Untrack((*acceptor)(s))
+	}
 }
 
 // CloseClients closes every connection the server accepted (close_clients); each writes what it
@@ -305,6 +351,12 @@ type acceptor Server
 
 func (a *acceptor) OnWritable() {}
 
+// The acceptor is also the server as one of the loop's resources (internal/reactor): Shutdown and
+// Close of the loop close the listener; the connections are resources of their own.
+func (a *acceptor) Shutdown()      { (*Server)(a).close() }
+func (a *acceptor) Abort(error)    { (*Server)(a).close() }
+func (a *acceptor) CloseNow(error) { (*Server)(a).close() }
+
 // OnReadable accepts up to acceptBudget connections. When the process or the system is out of
 // descriptors it does not spin: it reports, stops accepting for acceptRetry, then tries again.
 func (a *acceptor) OnReadable() {
@@ -352,7 +404,7 @@ func (s *Server) restAccept(what string, err error) {
 	s.l.CallLater(acceptRetry, func() {
 		s.resting = false
 		if !s.closed {
-			s.reg.SetInterest(loop.Readable)
+			s.reg.SetInterest(reactor.Readable)
 		}
 	})
 }

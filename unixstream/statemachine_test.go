@@ -58,7 +58,7 @@ func TestEveryStreamActionFromEveryCallback(t *testing.T) {
 				}
 				defer peer.Close()
 				c := &conn{keepOpen: true}
-				tr, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
+				tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
 					unixstream.ConnOptions{Sock: mine})
 				mine.Close()
 				if err != nil {
@@ -144,7 +144,7 @@ func TestEveryStreamActionFromConnectionMade(t *testing.T) {
 						t.Fatal(err)
 					}
 					defer ln.Close()
-					tr, _, err := unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
+					tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, path, unixstream.ConnOptions{})
 					if err != nil || !tr.IsClosing() {
 						t.Fatalf("create = %v", err)
 					}
@@ -223,21 +223,28 @@ func TestCreateRacesLoopClose(t *testing.T) {
 		var s *unixstream.Server
 		var cerr, serr error
 		made := 0
+		var lost []error
 		spath := filepath.Join(dir, fmt.Sprintf("s%d.sock", round))
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			c := &conn{onMade: func(*conn) { made++ }}
-			tr, _, cerr = unixstream.CreateUnixConnection(l, func() unixstream.BaseProtocol { return c }, ln.Addr().String(), unixstream.ConnOptions{})
+			c := &conn{onMade: func(*conn) { made++ }, onLost: func(_ *conn, err error) { lost = append(lost, err) }}
+			tr, _, cerr = unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, ln.Addr().String(), unixstream.ConnOptions{})
 		})
-		wg.Go(func() { s, serr = unixstream.CreateUnixServer(l, echoer, spath, unixstream.ServerOptions{}) })
+		wg.Go(func() {
+			s, serr = unixstream.CreateUnixServer(context.Background(), l, echoer, spath, unixstream.ServerOptions{})
+		})
 		time.Sleep(time.Duration(round%4) * 50 * time.Microsecond)
 		l.Stop()
 		<-ran
 		l.Close()
 		wg.Wait()
 		switch {
-		case cerr == nil && made == 1 && !tr.IsClosing():
-			tr.Abort() // the loop is closed: this closes the socket, and nothing more runs
+		case cerr == nil && made == 1:
+			// Made before the loop closed: Close closed it and ran its ConnectionLost.
+			if !tr.IsClosing() || len(lost) != 1 || !errors.Is(lost[0], net.ErrClosed) {
+				t.Fatalf("round %d: a connection open at Close: closing=%v, ConnectionLost %v", round, tr.IsClosing(), lost)
+			}
+			tr.Abort() // nothing more runs
 		case errors.Is(cerr, loop.ErrClosed) && made == 0 && tr == nil:
 		default:
 			t.Fatalf("round %d: CreateUnixConnection = %v, ConnectionMade ran %d times", round, cerr, made)

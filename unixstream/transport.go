@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/aioloop/aioloop/internal/flow"
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
 )
@@ -33,7 +34,7 @@ type loopState struct {
 type loopStateKey struct{}
 
 func stateOf(l *loop.Loop) *loopState {
-	return l.Local(loopStateKey{}, func() any {
+	return reactor.Of(l).Local(loopStateKey{}, func() any {
 		return &loopState{rbuf: make([]byte, readSize), w: sock.NewWriter(iovecs)}
 	}).(*loopState)
 }
@@ -42,7 +43,7 @@ func stateOf(l *loop.Loop) *loopState {
 type Transport struct {
 	l        *loop.Loop
 	fd       int
-	reg      loop.Registration
+	reg      reactor.Registration // nil until start registers
 	st       *loopState
 	proto    BaseProtocol
 	data     Protocol         // set for a Protocol
@@ -59,7 +60,10 @@ type Transport struct {
 	eofAsked bool // WriteEOF called
 	eofSent  bool // and the write side shut down
 	closing  bool
-	lost     bool
+	lost     bool  // socket closed, ConnectionLost scheduled
+	gone     bool  // ConnectionLost ran, or the start failed
+	lostErr  error // what ConnectionLost gets
+	tracked  bool  // in the loop's resources, which Close and Shutdown close
 }
 
 func newTransport(l *loop.Loop, fd int) *Transport {
@@ -75,6 +79,12 @@ type handler Transport
 func (h *handler) OnReadable()       { (*Transport)(h).onReadable() }
 func (h *handler) OnWritable()       { (*Transport)(h).onWritable() }
 func (h *handler) OnPanic(err error) { (*Transport)(h).abort(err) } // a bug in this package, not the protocol's
+
+// The handler is also the transport as one of the loop's resources (internal/reactor), which
+// Loop.Shutdown and Loop.Close close.
+func (h *handler) Shutdown()          { (*Transport)(h).Close() }
+func (h *handler) Abort(err error)    { (*Transport)(h).abort(err) }
+func (h *handler) CloseNow(err error) { (*Transport)(h).closeNow(err) }
 
 // start registers the socket, makes the protocol and calls ConnectionMade; loop goroutine. On any
 // failure (a panic in the factory or ConnectionMade included) the socket is closed here and the
@@ -100,7 +110,12 @@ func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err erro
 	if err := t.SetProtocol(p); err != nil {
 		return nil, err
 	}
-	if t.reg, err = t.l.Register(t.fd, (*handler)(t), loop.Readable); err != nil {
+	r := reactor.Of(t.l)
+	if err = r.Track((*handler)(t)); err != nil {
+		return nil, fmt.Errorf("unixstream: %w", err)
+	}
+	t.tracked = true
+	if t.reg, err = r.Register(t.fd, (*handler)(t), reactor.Readable); err != nil {
 		return nil, fmt.Errorf("unixstream: %w", err)
 	}
 	p.ConnectionMade(t)
@@ -114,9 +129,12 @@ func (t *Transport) kill() {
 	if t.lost {
 		return // the protocol closed it in ConnectionMade: ConnectionLost is already scheduled
 	}
-	t.lost = true
+	t.lost, t.gone = true, true
 	t.out, t.head = nil, 0
-	t.reg.Unregister()
+	t.untrack()
+	if t.reg != nil {
+		t.reg.Unregister()
+	}
 	if t.fd >= 0 {
 		sock.Close(t.fd)
 		t.fd = -1
@@ -194,12 +212,12 @@ func (t *Transport) setInterest() {
 	if t.lost {
 		return
 	}
-	var in loop.Interest
+	var in reactor.Interest
 	if t.reading && !t.closing && !t.eof {
-		in |= loop.Readable
+		in |= reactor.Readable
 	}
 	if t.head < len(t.out) {
-		in |= loop.Writable
+		in |= reactor.Writable
 	}
 	t.reg.SetInterest(in)
 }
@@ -463,21 +481,49 @@ func (t *Transport) lose(err error) {
 	if t.lost {
 		return
 	}
-	t.lost, t.closing = true, true
+	t.lost, t.closing, t.lostErr = true, true, err
 	t.reg.Unregister()
 	sock.Close(t.fd)
 	t.fd = -1
-	h := t.l.CallSoon(func() {
-		defer func() {
-			if t.server != nil {
-				t.server.detach(t)
-			}
-		}()
-		t.proto.ConnectionLost(err)
-	})
-	if h.Cancelled() && t.server != nil {
-		t.server.detach(t)
+	if h := t.l.CallSoon(t.connectionLost); !h.Pending() {
+		t.connectionLost() // a closed loop runs no callbacks (Loop.Close closed every transport before)
 	}
+}
+
+// connectionLost calls ConnectionLost once; the loop and the server forget the transport.
+func (t *Transport) connectionLost() {
+	if t.gone {
+		return
+	}
+	t.gone = true
+	t.untrack()
+	defer func() {
+		if t.server != nil {
+			t.server.detach(t)
+		}
+	}()
+	t.proto.ConnectionLost(t.lostErr)
+}
+
+func (t *Transport) untrack() {
+	if t.tracked {
+		t.tracked = false
+		reactor.Of(t.l).Untrack((*handler)(t))
+	}
+}
+
+// closeNow closes at once and runs ConnectionLost before it returns, with err unless the transport
+// was already lost: Loop.Close, which runs no more callbacks, on its caller's goroutine.
+func (t *Transport) closeNow(err error) {
+	if !t.lost {
+		t.closing = true
+		t.out, t.head = nil, 0
+		t.lost, t.lostErr = true, err
+		t.reg.Unregister()
+		sock.Close(t.fd)
+		t.fd = -1
+	}
+	t.connectionLost()
 }
 
 // SyscallConn gives raw access to the socket (get_extra_info('socket')): Control runs a function

@@ -41,7 +41,7 @@ func startAioloop(cfg Config) (_ Server, err error) {
 	if cfg.UDP != "" {
 		addr := cfg.UDP
 		for _, l := range s.loops {
-			t, _, err := udp.CreateDatagramEndpoint(l, func() udp.Protocol { return &udpEcho{c: &s.counters} },
+			t, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &udpEcho{c: &s.counters} },
 				udp.Options{LocalAddr: addr, ReusePort: cfg.Loops > 1})
 			if err != nil {
 				return nil, err
@@ -52,7 +52,7 @@ func startAioloop(cfg Config) (_ Server, err error) {
 		s.addr = addr
 	}
 	if cfg.Unix != "" {
-		s.unix, err = unixstream.CreateUnixServer(s.loops[0], func() unixstream.BaseProtocol {
+		s.unix, err = unixstream.CreateUnixServer(context.Background(), s.loops[0], func() unixstream.BaseProtocol {
 			return &streamEcho{c: &s.counters}
 		}, cfg.Unix, unixstream.ServerOptions{Backlog: 1024})
 		if err != nil {
@@ -64,14 +64,9 @@ func startAioloop(cfg Config) (_ Server, err error) {
 
 func (s *aioServer) UDPAddr() string { return s.addr }
 
+// Close stops the loops and closes them: Loop.Close closes every endpoint, the Unix server and its
+// connections at once (no flushing: the load is over).
 func (s *aioServer) Close() error {
-	if s.unix != nil {
-		s.unix.Close()
-		s.unix.AbortClients()
-	}
-	for i, t := range s.udp {
-		s.loops[i].Do(t.Abort)
-	}
 	for _, l := range s.loops {
 		l.Stop()
 	}
