@@ -24,7 +24,9 @@ import (
 // PauseReading and a later ResumeReading, new water marks), seeded so that a failure names the
 // seed that replays it. After every sequence: ConnectionLost ran once and last, no callback came
 // after it, no panic was reported, only the failing sends were reported, and the peer got exactly
-// the replies SendTo accepted, in order (after Abort: a prefix of them).
+// the replies SendTo accepted, in order (after Abort: a prefix of them). One sequence in three ends
+// with the loop stopped (also from inside a callback, mid-batch) and closed with the transport in
+// whatever state it is: Loop.Close must run its ConnectionLost, once, last.
 func TestRandomCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) { randomRun(t, seed) })
 }
@@ -54,6 +56,7 @@ func randomRun(t *testing.T, seed uint64) {
 	}
 	var accepted []string
 	aborted, lost := false, false
+	closeLoop := rng.IntN(3) == 0
 	seq := 0
 	act := func(where string) {
 		if lost {
@@ -83,6 +86,8 @@ func randomRun(t *testing.T, seed uint64) {
 				l.CallLater(time.Duration(rng.IntN(3))*time.Millisecond, tr.ResumeReading)
 			case p < 80:
 				tr.SetWriteBufferLimits(rng.IntN(200), -1)
+			case p < 83 && closeLoop:
+				l.Stop() // the batch goes on; Loop.Close below meets the transport mid-state
 			}
 		}
 	}
@@ -103,9 +108,19 @@ func randomRun(t *testing.T, seed uint64) {
 		for i := range 20 {
 			c.WriteToUDPAddrPort(fmt.Appendf(nil, "d%03d", i), to)
 		}
-		l.CallLater(10*time.Millisecond, tr.Close)
+		if closeLoop {
+			l.CallLater(time.Duration(rng.IntN(3))*time.Millisecond, l.Stop)
+		} else {
+			l.CallLater(10*time.Millisecond, tr.Close)
+		}
 	})
 	run(t, l)
+	if closeLoop {
+		aborted = true // Loop.Close drops what is queued
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
 		t.Fatalf("seed %d: ConnectionLost %v, events %v", seed, r.lost, r.events)
 	}

@@ -5,6 +5,7 @@ package unixstream_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -26,7 +27,10 @@ import (
 // crosses the water marks, WriteEOF, Close, Abort, PauseReading with a later ResumeReading, new
 // water marks), seeded so that a failure names the seed that replays it. After every sequence:
 // ConnectionLost ran once and last, no callback came after it, nothing was reported, and the peer
-// read exactly the messages Write accepted, in order, then EOF (after Abort: a prefix of them).
+// read exactly the messages Write accepted, in order, then EOF (after Abort: a prefix of them). One
+// sequence in three ends with the loop stopped (also from a callback, mid-batch) and closed with the
+// transport in whatever state it is: Loop.Close must run its ConnectionLost once, last, with its own
+// error or one matching net.ErrClosed.
 func TestRandomStreamCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) { randomStreamRun(t, seed) })
 }
@@ -73,6 +77,7 @@ func randomStreamRun(t *testing.T, seed uint64) {
 
 	var accepted []string
 	aborted, lost := false, false
+	closeLoop := rng.IntN(3) == 0
 	seq := 0
 	msg := func(pad int) []byte {
 		seq++
@@ -114,6 +119,8 @@ func randomStreamRun(t *testing.T, seed uint64) {
 				l.CallLater(time.Duration(rng.IntN(3))*time.Millisecond, tr.ResumeReading)
 			case p < 75:
 				tr.SetWriteBufferLimits(rng.IntN(1<<16), -1)
+			case p < 78 && closeLoop:
+				l.Stop() // the batch goes on; Loop.Close below meets the transport mid-state
 			}
 		}
 	}
@@ -125,8 +132,21 @@ func randomStreamRun(t *testing.T, seed uint64) {
 		lost = true
 		l.CallLater(5*time.Millisecond, l.Stop)
 	}
-	l.CallLater(10*time.Millisecond, tr.Close) // an end if none came
+	if closeLoop {
+		l.CallLater(time.Duration(rng.IntN(12))*time.Millisecond, l.Stop)
+	} else {
+		l.CallLater(10*time.Millisecond, tr.Close) // an end if none came
+	}
 	run(t, l)
+	if closeLoop {
+		wasLost := lost
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !wasLost && len(c.lost) == 1 && errors.Is(c.lost[0], net.ErrClosed) {
+			aborted = true // Loop.Close dropped what was buffered
+		}
+	}
 	if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
 		t.Fatalf("seed %d: ConnectionLost %v, events %v", seed, c.lost, c.events)
 	}
