@@ -61,6 +61,11 @@ var ErrReuseAddress = errors.New("udp: Options.ReuseAddress is not supported: SO
 	"processes of other users bind the same UDP address and take a random share of its datagrams; " +
 	"use Options.ReusePort (SO_REUSEPORT), which lets only sockets of the same user share an address")
 
+// ErrPathTooLong is returned, before any socket is made, for a Unix datagram path (LocalAddr,
+// RemoteAddr) longer than a Unix socket address holds (108 bytes on Linux, 103 on the BSDs and
+// macOS). It is the same error as unixstream.ErrPathTooLong.
+var ErrPathTooLong = sock.ErrPathTooLong
+
 // ErrResolveOnLoop is returned when a host name would have to be resolved on the loop goroutine,
 // which must never block: call CreateDatagramEndpoint from another goroutine, or give numeric
 // addresses.
@@ -121,7 +126,7 @@ func (o *Options) check() (family int, err error) {
 		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
 			if len(a.path) > sock.PathLimit(a.path) {
 				return 0, fmt.Errorf("udp: Options.%s is %d bytes; a Unix socket path of its kind holds at most %d: %w",
-					a.name, len(a.path), sock.PathLimit(a.path), sock.ErrPathTooLong)
+					a.name, len(a.path), sock.PathLimit(a.path), ErrPathTooLong)
 			}
 			if a.path != "" && !isUnixPath(a.path) && strings.Contains(a.path, ":") && o.Family == 0 {
 				return 0, fmt.Errorf("udp: Options.%s %q mixes a Unix path with an IP address", a.name, a.path)

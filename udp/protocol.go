@@ -22,5 +22,14 @@ type Protocol interface {
 // FlowControl is the optional part of a Protocol that hears about the write queue (asyncio's
 // pause_writing and resume_writing): PauseWriting when the queue goes above the high-water mark,
 // ResumeWriting when it drains to the low-water mark or below. It is checked once, when the
-// transport is made or the protocol set.
-type FlowControl = flow.Protocol
+// transport is made or the protocol set. Both run on the loop goroutine; a panic in either is
+// recovered and reported.
+type FlowControl interface {
+	// PauseWriting: the queue went above the high-water mark; stop sending until ResumeWriting.
+	PauseWriting()
+	// ResumeWriting: the queue drained to the low-water mark or below.
+	ResumeWriting()
+}
+
+// A FlowControl is what the shared flow-control code calls.
+var _ flow.Protocol = FlowControl(nil)

@@ -21,7 +21,9 @@ type ConnOptions struct {
 	Sock syscall.Conn
 }
 
-// ErrPathTooLong is returned for a path longer than a Unix socket address holds.
+// ErrPathTooLong is returned, before any socket is made, for a path longer than a Unix socket
+// address holds (108 bytes on Linux, 103 on the BSDs and macOS). It is the same error as
+// udp.ErrPathTooLong.
 var ErrPathTooLong = sock.ErrPathTooLong
 
 // checkPath refuses an over-long path, naming the limit.

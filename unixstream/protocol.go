@@ -37,4 +37,16 @@ type BufferedProtocol interface {
 // pause_writing and resume_writing): PauseWriting when the buffer goes above the high-water mark,
 // ResumeWriting when it drains to the low-water mark or below. It is checked once, when the
 // protocol is set.
-type FlowControl = flow.Protocol
+//
+// Both run on the loop goroutine; a panic in either is recovered and reported. Pausing reading
+// from PauseWriting (and resuming it from ResumeWriting) is how an echo or proxy protocol passes
+// back-pressure to its peer.
+type FlowControl interface {
+	// PauseWriting: the buffer went above the high-water mark; stop writing until ResumeWriting.
+	PauseWriting()
+	// ResumeWriting: the buffer drained to the low-water mark or below.
+	ResumeWriting()
+}
+
+// A FlowControl is what the shared flow-control code calls.
+var _ flow.Protocol = FlowControl(nil)

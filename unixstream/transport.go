@@ -177,11 +177,16 @@ func (t *Transport) PeerCredentials() (Credentials, error) {
 	if t.fd < 0 {
 		return Credentials{}, errClosed
 	}
-	return sock.PeerCredentials(t.fd)
+	c, err := sock.PeerCredentials(t.fd)
+	return Credentials{PID: c.PID, UID: c.UID, GID: c.GID}, err
 }
 
 // Credentials are a peer's process, user and group ids (PID is 0 where the system does not say).
-type Credentials = sock.Credentials
+type Credentials struct {
+	PID int    // the peer's process id; 0 where the system does not say (the BSDs, macOS)
+	UID uint32 // its effective user id
+	GID uint32 // its effective group id
+}
 
 // IsClosing reports whether Close or Abort was called or the connection was lost (is_closing).
 func (t *Transport) IsClosing() bool { return t.closing }

@@ -25,7 +25,7 @@ import (
 )
 
 // ErrPathTooLong is returned for a Unix socket path longer than sockaddr_un can hold.
-var ErrPathTooLong = errors.New("sock: Unix socket path too long")
+var ErrPathTooLong = errors.New("path too long for a Unix socket address")
 
 // MaxPathLen is the longest Unix socket filesystem path that sockaddr_un holds on this system
 // with room left for the terminating NUL, the portable limit (Python's for a path). Linux takes

@@ -13,7 +13,7 @@ import (
 var ErrUnsupported = errors.New("sock: not supported on this operating system yet")
 
 // ErrPathTooLong is returned for a Unix socket path longer than sockaddr_un can hold.
-var ErrPathTooLong = errors.New("sock: Unix socket path too long")
+var ErrPathTooLong = errors.New("path too long for a Unix socket address")
 
 // MaxPathLen is the longest Unix socket path.
 const MaxPathLen = 107
