@@ -50,6 +50,9 @@ func TestBadOptionsAreRefusedBeforeAnySocket(t *testing.T) {
 		!strings.Contains(err.Error(), "other users") {
 		t.Errorf("ReuseAddress: %v", err)
 	}
+	if _, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{RemoteAddr: long}); !errors.Is(err, udp.ErrPathTooLong) {
+		t.Errorf("a path too long: %v; want ErrPathTooLong", err)
+	}
 	if _, _, err := udp.CreateDatagramEndpoint[udp.Protocol](context.Background(), l, nil, udp.Options{LocalAddr: "127.0.0.1:0"}); err == nil {
 		t.Error("nil factory accepted")
 	}
