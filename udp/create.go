@@ -29,6 +29,7 @@ type loopState struct {
 	recv    *sock.RecvBatch
 	send    *sock.SendBatch
 	replies replies
+	zones   sock.Zones
 }
 
 type loopStateKey struct{}
@@ -154,11 +155,18 @@ func (t *Transport) openFirst(eps []endpoint, opts *Options) error {
 // connect it: answers from other hosts must arrive (discovery).
 func (t *Transport) open(ep endpoint, opts *Options) error {
 	t.local, t.remote, t.dest, t.destSA = Addr{}, Addr{}, Addr{}, sock.Sockaddr{} // an earlier attempt's
-	fd, err := sock.Socket(ep.family, syscall.SOCK_DGRAM, opts.Proto)
+	fd, err := sock.Socket(ep.family, syscall.SOCK_DGRAM, 0)
 	if err != nil {
 		return fmt.Errorf("udp: %w", err)
 	}
 	t.fd, t.family = fd, ep.family
+	if ep.family == syscall.AF_INET6 && ep.local.IsValid() && ep.local.ap.Addr().IsUnspecified() {
+		// The wildcard: both families when the family is open (Go's "udp"), IPv6 only when
+		// Options.Family is AF_INET6 (Go's "udp6"), whatever the system's default.
+		if err := sock.SetV6Only(fd, !ep.dualStack); err != nil {
+			return fmt.Errorf("udp: %w", err)
+		}
+	}
 	if opts.ReusePort {
 		if err := sock.SetReusePort(fd); err != nil {
 			return fmt.Errorf("udp: Options.ReusePort: %w", err)
@@ -193,7 +201,7 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 		if ep.family == syscall.AF_UNIX {
 			ok = t.destSA.SetPath(ep.remote.path)
 		} else {
-			ok = t.destSA.SetAddrPort(ep.remote.ap, ep.family)
+			ok = t.destSA.SetAddrPort(ep.remote.ap, ep.family, nil)
 		}
 		if !ok {
 			return fmt.Errorf("udp: Options.RemoteAddr %s: %w", ep.remote, ErrDestination)
@@ -248,7 +256,7 @@ func (t *Transport) addr(ap netip.AddrPort, path string) Addr {
 // dead (kill), so that a protocol holding it cannot reach a descriptor number reused since.
 func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	st := stateOf(t.l)
-	t.recv, t.send, t.replies = st.recv, st.send, &st.replies
+	t.recv, t.send, t.replies, t.zones = st.recv, st.send, &st.replies, &st.zones
 	t.flow.Init(t.reportPanic) // a panic in PauseWriting or ResumeWriting, as asyncio reports one from pause_writing
 	defer func() {
 		if v := recover(); v != nil {

@@ -22,7 +22,7 @@ func FuzzOptions(f *testing.F) {
 	} {
 		f.Add(s[0], s[1], 0, 0)
 	}
-	f.Add("", "", syscall.AF_INET6, udp.FlagPassive)
+	f.Add(":0", "", syscall.AF_INET6, 0)
 	f.Add("/tmp/x", "", syscall.AF_INET, 0)
 	f.Chdir(f.TempDir()) // a relative Unix path (the family may come from the other address) lands here
 	l := newLoop(f)

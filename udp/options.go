@@ -15,20 +15,26 @@ type Options struct {
 	// LocalAddr is local_addr: the address to bind, "host:port" ("[::1]:0", "127.0.0.1:9000",
 	// "localhost:domain"), or for AF_UNIX a path ("/run/app.sock", or "@name" for an abstract name
 	// on Linux). A socket file left at the path with no socket bound to it is removed first, as
-	// asyncio does; one in use, or any other file, is left alone (EADDRINUSE). An empty host binds the wildcard address with FlagPassive and loopback without it,
-	// as getaddrinfo does. For AF_UNIX, "" autobinds (Linux: the kernel picks an abstract name, so
+	// asyncio does; one in use, or any other file, is left alone (EADDRINUSE).
+	//
+	// An empty host (":9000", ":0") is every address, as in Go's net.ListenPacket: with Family 0 a
+	// dual-stack IPv6 socket on [::] that also receives IPv4 (its IPv4 peers are reported as IPv4
+	// addresses, not IPv4-mapped ones), or 0.0.0.0 where the system has no IPv6; with AF_INET
+	// 0.0.0.0; with AF_INET6 [::], IPv6 only. (asyncio hands the empty host to getaddrinfo, which
+	// means loopback unless AI_PASSIVE is given.) With RemoteAddr it is the wildcard of the remote
+	// address's family. For AF_UNIX, "" autobinds (Linux: the kernel picks an abstract name, so
 	// that peers can answer); for IP, "" leaves the socket unbound until its first send.
 	LocalAddr string
 	// RemoteAddr is remote_addr: the socket is connected to it, Send sends there, and only its
-	// datagrams are received. Same forms as LocalAddr.
+	// datagrams are received. Same forms as LocalAddr; an empty host is the local system
+	// (loopback), as Go's net dials it.
 	RemoteAddr string
 	// Family is family: syscall.AF_INET, syscall.AF_INET6 or syscall.AF_UNIX; 0 takes it from the
 	// addresses (a path that starts with "/", "./", "../" or "@" is AF_UNIX).
 	Family int
-	// Proto is proto: 0, or syscall.IPPROTO_UDP for IP endpoints.
-	Proto int
-	// Flags is flags, getaddrinfo's: FlagPassive, FlagNumericHost, FlagNumericServ. Other bits are
-	// refused.
+	// Flags is flags, getaddrinfo's: FlagNumericHost, FlagNumericServ. Other bits are refused.
+	// (AI_PASSIVE has no use here: an empty host is already the wildcard. asyncio's proto has no
+	// field either: UDP is the only protocol of a datagram socket over IP.)
 	Flags int
 	// ReusePort is reuse_port: SO_REUSEPORT, so that several endpoints (of the same user) can bind
 	// one address and the kernel spreads datagrams among them. IP endpoints only.
@@ -49,12 +55,11 @@ type Options struct {
 
 // getaddrinfo's flags (glibc values, as Python's socket.AI_* on Linux).
 const (
-	FlagPassive     = 0x1   // AI_PASSIVE: an empty host is the wildcard address
 	FlagNumericHost = 0x4   // AI_NUMERICHOST: the host must be a numeric address, never a name
 	FlagNumericServ = 0x400 // AI_NUMERICSERV: the port must be a number, never a service name
 )
 
-const knownFlags = FlagPassive | FlagNumericHost | FlagNumericServ
+const knownFlags = FlagNumericHost | FlagNumericServ
 
 // ErrReuseAddress is returned for Options.ReuseAddress, before any socket exists.
 var ErrReuseAddress = errors.New("udp: Options.ReuseAddress is not supported: SO_REUSEADDR lets " +
@@ -89,7 +94,7 @@ func (o *Options) check() (family int, err error) {
 			on   bool
 		}{
 			{"LocalAddr", o.LocalAddr != ""}, {"RemoteAddr", o.RemoteAddr != ""}, {"Family", o.Family != 0},
-			{"Proto", o.Proto != 0}, {"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
+			{"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
 			{"AllowBroadcast", o.AllowBroadcast},
 		} {
 			if f.on {
@@ -102,7 +107,7 @@ func (o *Options) check() (family int, err error) {
 		return 0, nil
 	}
 	if o.Flags&^knownFlags != 0 {
-		return 0, fmt.Errorf("udp: Options.Flags has unknown bits %#x; known: FlagPassive, FlagNumericHost, FlagNumericServ", o.Flags&^knownFlags)
+		return 0, fmt.Errorf("udp: Options.Flags has unknown bits %#x; known: FlagNumericHost, FlagNumericServ", o.Flags&^knownFlags)
 	}
 	family = o.Family
 	switch family {
@@ -116,8 +121,6 @@ func (o *Options) check() (family int, err error) {
 	}
 	if family == syscall.AF_UNIX {
 		switch {
-		case o.Proto != 0:
-			return 0, fmt.Errorf("udp: Options.Proto %d with AF_UNIX; want 0", o.Proto)
 		case o.ReusePort:
 			return 0, errors.New("udp: Options.ReusePort is for IP endpoints, not AF_UNIX")
 		case o.AllowBroadcast:
@@ -138,9 +141,6 @@ func (o *Options) check() (family int, err error) {
 		if isUnixPath(a.addr) {
 			return 0, fmt.Errorf("udp: Options.%s %q is a Unix path but Options.Family is not AF_UNIX", a.name, a.addr)
 		}
-	}
-	if o.Proto != 0 && o.Proto != syscall.IPPROTO_UDP {
-		return 0, fmt.Errorf("udp: Options.Proto %d; want 0 or IPPROTO_UDP (%d)", o.Proto, syscall.IPPROTO_UDP)
 	}
 	if o.LocalAddr == "" && o.RemoteAddr == "" && family == 0 {
 		return 0, errors.New("udp: Options.Family is needed when neither LocalAddr nor RemoteAddr is given")

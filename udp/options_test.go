@@ -28,8 +28,6 @@ func TestBadOptionsAreRefusedBeforeAnySocket(t *testing.T) {
 		{"sock with addresses", udp.Options{Sock: f, LocalAddr: "127.0.0.1:0", ReusePort: true}, "Options.LocalAddr, Options.ReusePort"},
 		{"unknown flag", udp.Options{LocalAddr: "127.0.0.1:0", Flags: 0x8000}, "Options.Flags"},
 		{"bad family", udp.Options{LocalAddr: "127.0.0.1:0", Family: 99}, "Options.Family 99"},
-		{"bad proto", udp.Options{LocalAddr: "127.0.0.1:0", Proto: syscall.IPPROTO_TCP}, "Options.Proto"},
-		{"unix proto", udp.Options{LocalAddr: "/tmp/x", Proto: syscall.IPPROTO_UDP}, "Options.Proto"},
 		{"unix reuse port", udp.Options{LocalAddr: "@x", ReusePort: true}, "Options.ReusePort"},
 		{"unix broadcast", udp.Options{Family: syscall.AF_UNIX, AllowBroadcast: true}, "Options.AllowBroadcast"},
 		{"path too long", udp.Options{LocalAddr: long}, "Options.LocalAddr is 201 bytes"},

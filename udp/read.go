@@ -149,7 +149,7 @@ func (t *Transport) reportPanic(method string, v any) {
 // peer decodes a source address. IP addresses are values; a Unix path becomes a string, made once
 // per change of peer. A Unix sender that never bound (unnamed) has an empty address.
 func (t *Transport) peer(from *sock.Sockaddr) Addr {
-	if ap, ok := from.AddrPort(); ok {
+	if ap, ok := from.AddrPort(t.zones); ok {
 		return AddrFromAddrPort(ap)
 	}
 	if t.family == syscall.AF_UNIX && from.Len() == 0 {

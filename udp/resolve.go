@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/aioloop/aioloop/loop"
@@ -15,6 +16,7 @@ import (
 type endpoint struct {
 	family        int
 	local, remote Addr
+	dualStack     bool // an IPv6 wildcard that takes IPv4 too (IPV6_V6ONLY off), as Go's ":port"
 }
 
 func familyOf(a netip.Addr) int {
@@ -47,6 +49,8 @@ func (o *Options) resolve(ctx context.Context, l *loop.Loop, family int) ([]endp
 			return nil, err
 		}
 	}
+	// An empty host with the family open: [::] dual-stack first, then 0.0.0.0.
+	dual := family == 0 && strings.HasPrefix(o.LocalAddr, ":")
 	if o.RemoteAddr != "" {
 		if remotes, err = o.lookup(ctx, l, "RemoteAddr", o.RemoteAddr, family); err != nil {
 			return nil, err
@@ -58,8 +62,8 @@ func (o *Options) resolve(ctx context.Context, l *loop.Loop, family int) ([]endp
 		// Family is set (check made sure): an unbound, unconnected socket.
 		eps = append(eps, endpoint{family: family})
 	case len(remotes) == 0:
-		for _, lo := range locals {
-			eps = append(eps, endpoint{family: pick(lo.Addr()), local: AddrFromAddrPort(lo)})
+		for i, lo := range locals {
+			eps = append(eps, endpoint{family: pick(lo.Addr()), local: AddrFromAddrPort(lo), dualStack: dual && i == 0})
 		}
 	case len(locals) == 0:
 		for _, r := range remotes {
@@ -105,9 +109,12 @@ func (o *Options) lookup(ctx context.Context, l *loop.Loop, field, hostport stri
 	}
 	var addrs []netip.Addr
 	switch a, perr := netip.ParseAddr(host); {
-	case host == "" && o.Flags&FlagPassive != 0:
-		addrs = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}
+	case host == "" && field == "LocalAddr":
+		// Every address, as Go's net binds ":port": the IPv6 wildcard (dual-stack when the family
+		// is open), then the IPv4 one where IPv6 is missing.
+		addrs = []netip.Addr{netip.IPv6Unspecified(), netip.IPv4Unspecified()}
 	case host == "":
+		// The local system, as Go's net dials ":port".
 		addrs = []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
 	case perr == nil:
 		addrs = []netip.Addr{a}

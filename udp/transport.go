@@ -58,8 +58,9 @@ type Transport struct {
 	recv   *sock.RecvBatch
 	send   *sock.SendBatch
 
-	replies  *replies // the loop's; see replies.go
-	batching bool     // delivering a received batch: SendTo stages into replies
+	replies  *replies    // the loop's; see replies.go
+	zones    *sock.Zones // the loop's IPv6 zone names
+	batching bool        // delivering a received batch: SendTo stages into replies
 
 	reading bool      // not paused by PauseReading
 	held    []pending // datagrams read before a PauseReading took effect; see read.go
@@ -172,7 +173,7 @@ func (t *Transport) SendTo(data []byte, to Addr) error {
 			return fmt.Errorf("%w: %q for a Unix datagram endpoint", ErrDestination, to.String())
 		}
 	default:
-		if to.unix || !sa.SetAddrPort(to.ap, t.family) {
+		if to.unix || !sa.SetAddrPort(to.ap, t.family, t.zones) {
 			return fmt.Errorf("%w: %q for this endpoint's address family", ErrDestination, to.String())
 		}
 	}

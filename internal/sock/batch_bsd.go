@@ -33,7 +33,7 @@ func (recvSys) recv(b *RecvBatch, fd int) (int, error) {
 			if _, ok := sa.(*unix.SockaddrInet6); ok {
 				fam = unix.AF_INET6
 			}
-			b.names[i].SetAddrPort(ap, fam)
+			b.names[i].SetAddrPort(ap, fam, nil)
 		case *unix.SockaddrUnix:
 			b.names[i].SetPath(sa.Name)
 		}
@@ -46,7 +46,7 @@ func toUnix(s *Sockaddr) (unix.Sockaddr, error) {
 	if s == nil || s.n == 0 {
 		return nil, nil
 	}
-	if ap, ok := s.AddrPort(); ok {
+	if ap, ok := s.AddrPort(nil); ok {
 		return ToUnix(s.Family(), ap, "")
 	}
 	p, _ := s.Path()

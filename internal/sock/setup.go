@@ -16,6 +16,15 @@ func SetReusePort(fd int) error {
 	return os.NewSyscallError("setsockopt SO_REUSEPORT", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEPORT, 1))
 }
 
+// SetV6Only sets IPV6_V6ONLY: on, an IPv6 socket takes IPv6 only; off, IPv4 too (as mapped).
+func SetV6Only(fd int, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return os.NewSyscallError("setsockopt IPV6_V6ONLY", unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v))
+}
+
 // SetBroadcast sets SO_BROADCAST.
 func SetBroadcast(fd int) error {
 	return os.NewSyscallError("setsockopt SO_BROADCAST", unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_BROADCAST, 1))

@@ -65,7 +65,7 @@ func ToUnix(family int, ap netip.AddrPort, path string) (unix.Sockaddr, error) {
 	case unix.AF_INET6:
 		sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
 		if z := ap.Addr().Zone(); z != "" {
-			ifi, err := interfaceIndex(z)
+			ifi, err := (*Zones)(nil).Index(z)
 			if err != nil {
 				return nil, err
 			}
@@ -93,7 +93,7 @@ func FromUnix(sa unix.Sockaddr) (ap netip.AddrPort, path string, ok bool) {
 	case *unix.SockaddrInet6:
 		a := netip.AddrFrom16(sa.Addr)
 		if sa.ZoneId != 0 {
-			a = a.WithZone(zoneName(int(sa.ZoneId)))
+			a = a.WithZone((*Zones)(nil).Name(int(sa.ZoneId)))
 		}
 		return netip.AddrPortFrom(a, uint16(sa.Port)), "", true
 	case *unix.SockaddrUnix:

@@ -21,33 +21,37 @@ const MaxPathLen = 107
 // PathLimit is the longest Unix address of path's kind.
 func PathLimit(string) int { return MaxPathLen }
 
+// Zones stands in for the zone cache of the Unix implementation.
+type Zones struct{}
+
 // Sockaddr stands in for the raw address of the Unix implementation.
 type Sockaddr struct{}
 
-func (*Sockaddr) Len() int                             { return 0 }
-func (*Sockaddr) Family() int                          { return 0 }
-func (*Sockaddr) SetAddrPort(netip.AddrPort, int) bool { return false }
-func (*Sockaddr) SetPath(string) bool                  { return false }
-func (*Sockaddr) AddrPort() (netip.AddrPort, bool)     { return netip.AddrPort{}, false }
-func (*Sockaddr) Path() ([]byte, bool)                 { return nil, false }
-func Socket(family, sotype, proto int) (int, error)    { return -1, ErrUnsupported }
-func SetReusePort(int) error                           { return ErrUnsupported }
-func SetBroadcast(int) error                           { return ErrUnsupported }
-func Bind(int, int, netip.AddrPort, string) error      { return ErrUnsupported }
-func Connect(int, int, netip.AddrPort, string) error   { return ErrUnsupported }
-func LocalAddr(int) (netip.AddrPort, string, error)    { return netip.AddrPort{}, "", ErrUnsupported }
-func PeerAddr(int) (netip.AddrPort, string, bool)      { return netip.AddrPort{}, "", false }
-func Close(int) error                                  { return ErrUnsupported }
-func Bound(string) (bool, error)                       { return false, ErrUnsupported }
-func Temporary(error) bool                             { return false }
-func SendTo(int, []byte, *Sockaddr) error              { return ErrUnsupported }
-func NewRecvBatch(n, size int) *RecvBatch              { return &RecvBatch{} }
-func NewSendBatch(n int) *SendBatch                    { return &SendBatch{} }
-func (*RecvBatch) Cap() int                            { return 0 }
-func (*RecvBatch) Recv(int) (int, error)               { return 0, ErrUnsupported }
-func (*RecvBatch) Msg(int) ([]byte, *Sockaddr, bool)   { return nil, nil, false }
-func (*SendBatch) Send(int, []Datagram) (int, error)   { return 0, ErrUnsupported }
-func Adopt(syscall.RawConn) (Info, error)              { return Info{}, ErrUnsupported }
+func (*Sockaddr) Len() int                                     { return 0 }
+func (*Sockaddr) Family() int                                  { return 0 }
+func (*Sockaddr) SetAddrPort(netip.AddrPort, int, *Zones) bool { return false }
+func (*Sockaddr) SetPath(string) bool                          { return false }
+func (*Sockaddr) AddrPort(*Zones) (netip.AddrPort, bool)       { return netip.AddrPort{}, false }
+func (*Sockaddr) Path() ([]byte, bool)                         { return nil, false }
+func Socket(family, sotype, proto int) (int, error)            { return -1, ErrUnsupported }
+func SetReusePort(int) error                                   { return ErrUnsupported }
+func SetBroadcast(int) error                                   { return ErrUnsupported }
+func SetV6Only(int, bool) error                                { return ErrUnsupported }
+func Bind(int, int, netip.AddrPort, string) error              { return ErrUnsupported }
+func Connect(int, int, netip.AddrPort, string) error           { return ErrUnsupported }
+func LocalAddr(int) (netip.AddrPort, string, error)            { return netip.AddrPort{}, "", ErrUnsupported }
+func PeerAddr(int) (netip.AddrPort, string, bool)              { return netip.AddrPort{}, "", false }
+func Close(int) error                                          { return ErrUnsupported }
+func Bound(string) (bool, error)                               { return false, ErrUnsupported }
+func Temporary(error) bool                                     { return false }
+func SendTo(int, []byte, *Sockaddr) error                      { return ErrUnsupported }
+func NewRecvBatch(n, size int) *RecvBatch                      { return &RecvBatch{} }
+func NewSendBatch(n int) *SendBatch                            { return &SendBatch{} }
+func (*RecvBatch) Cap() int                                    { return 0 }
+func (*RecvBatch) Recv(int) (int, error)                       { return 0, ErrUnsupported }
+func (*RecvBatch) Msg(int) ([]byte, *Sockaddr, bool)           { return nil, nil, false }
+func (*SendBatch) Send(int, []Datagram) (int, error)           { return 0, ErrUnsupported }
+func Adopt(syscall.RawConn) (Info, error)                      { return Info{}, ErrUnsupported }
 
 // Info is what a socket handed over by a caller turns out to be.
 type Info struct{ FD, Family, Type int }

@@ -46,8 +46,8 @@ func (s *Sockaddr) Family() int {
 
 // SetAddrPort encodes ap for a socket of family AF_INET or AF_INET6 (an IPv4 address is sent from an
 // IPv6 socket as IPv4-mapped). It reports false when ap does not fit the family. A zone is looked up
-// (and allocates); addresses without one do not.
-func (s *Sockaddr) SetAddrPort(ap netip.AddrPort, fam int) bool {
+// in z (nil: in the system, which allocates); addresses without one need no lookup.
+func (s *Sockaddr) SetAddrPort(ap netip.AddrPort, fam int, z *Zones) bool {
 	b := s.bytes()
 	a := ap.Addr()
 	switch fam {
@@ -71,8 +71,8 @@ func (s *Sockaddr) SetAddrPort(ap netip.AddrPort, fam int) bool {
 		binary.BigEndian.PutUint16(b[2:], ap.Port())
 		a16 := a.As16()
 		copy(b[8:24], a16[:])
-		if z := a.Zone(); z != "" {
-			idx, err := interfaceIndex(z)
+		if zone := a.Zone(); zone != "" {
+			idx, err := z.Index(zone)
 			if err != nil {
 				return false
 			}
@@ -104,16 +104,17 @@ func (s *Sockaddr) SetPath(path string) bool {
 	return true
 }
 
-// AddrPort decodes an IP address; ok is false for any other family.
-func (s *Sockaddr) AddrPort() (ap netip.AddrPort, ok bool) {
+// AddrPort decodes an IP address, naming a scope id through z (nil: through the system); ok is
+// false for any other family. An IPv4-mapped address (from a dual-stack socket) comes back as IPv4.
+func (s *Sockaddr) AddrPort(z *Zones) (ap netip.AddrPort, ok bool) {
 	b := s.bytes()
 	switch s.Family() {
 	case unix.AF_INET:
 		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), binary.BigEndian.Uint16(b[2:])), true
 	case unix.AF_INET6:
-		a := netip.AddrFrom16([16]byte(b[8:24]))
-		if scope := binary.NativeEndian.Uint32(b[24:]); scope != 0 {
-			a = a.WithZone(zoneName(int(scope)))
+		a := netip.AddrFrom16([16]byte(b[8:24])).Unmap()
+		if scope := binary.NativeEndian.Uint32(b[24:]); scope != 0 && a.Is6() {
+			a = a.WithZone(z.Name(int(scope)))
 		}
 		return netip.AddrPortFrom(a, binary.BigEndian.Uint16(b[2:])), true
 	}

@@ -3,6 +3,7 @@
 package sock_test
 
 import (
+	"net"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -22,19 +23,19 @@ func TestSockaddrRoundTrip(t *testing.T) {
 		{"127.0.0.1:53", unix.AF_INET, "127.0.0.1:53"},
 		{"[::ffff:10.1.2.3]:9", unix.AF_INET, "10.1.2.3:9"},
 		{"[::1]:65535", unix.AF_INET6, "[::1]:65535"},
-		{"192.0.2.7:1", unix.AF_INET6, "[::ffff:192.0.2.7]:1"},
+		{"192.0.2.7:1", unix.AF_INET6, "192.0.2.7:1"}, // sent IPv4-mapped, read back as IPv4
 	} {
 		var s sock.Sockaddr
-		if !s.SetAddrPort(netip.MustParseAddrPort(tc.in), tc.fam) {
+		if !s.SetAddrPort(netip.MustParseAddrPort(tc.in), tc.fam, nil) {
 			t.Fatalf("SetAddrPort(%s) failed", tc.in)
 		}
-		got, ok := s.AddrPort()
+		got, ok := s.AddrPort(nil)
 		if !ok || got.String() != tc.want || s.Family() != tc.fam {
 			t.Errorf("%s: got %v (family %d)", tc.in, got, s.Family())
 		}
 	}
 	var s sock.Sockaddr
-	if s.SetAddrPort(netip.MustParseAddrPort("[::1]:1"), unix.AF_INET) {
+	if s.SetAddrPort(netip.MustParseAddrPort("[::1]:1"), unix.AF_INET, nil) {
 		t.Error("an IPv6 address fitted AF_INET")
 	}
 	for in, want := range map[string]string{"/tmp/x.sock": "/tmp/x.sock", "@name": "\x00name", "\x00raw": "\x00raw", "": ""} {
@@ -82,11 +83,46 @@ func FuzzSockaddrAddrPort(f *testing.F) {
 			fam = unix.AF_INET
 		}
 		var s sock.Sockaddr
-		if !s.SetAddrPort(ap, fam) {
+		if !s.SetAddrPort(ap, fam, nil) {
 			t.Fatalf("SetAddrPort(%v) failed", ap)
 		}
-		if got, _ := s.AddrPort(); got != ap {
+		if got, _ := s.AddrPort(nil); got != ap {
 			t.Fatalf("round trip %v -> %v", ap, got)
 		}
 	})
+}
+
+// A link-local peer's zone is named from the loop's cache: one listing of the interfaces for any
+// number of datagrams, and an index no interface has costs at most one more listing a second.
+func TestZonesAreCached(t *testing.T) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skip("no interface named lo:", err)
+	}
+	var z sock.Zones
+	in := netip.AddrPortFrom(netip.MustParseAddr("fe80::1").WithZone("lo"), 5)
+	for range 1000 {
+		var s sock.Sockaddr
+		if !s.SetAddrPort(in, unix.AF_INET6, &z) {
+			t.Fatal("SetAddrPort with zone lo failed")
+		}
+		got, _ := s.AddrPort(&z)
+		if got != in {
+			t.Fatalf("round trip: %v, want %v", got, in)
+		}
+	}
+	if z.Lookups() != 1 {
+		t.Fatalf("%d listings of the interfaces for 1000 datagrams, want 1", z.Lookups())
+	}
+	if name := z.Name(lo.Index); name != "lo" {
+		t.Fatalf("Name(%d) = %q", lo.Index, name)
+	}
+	for range 1000 {
+		if name := z.Name(1 << 30); name != "1073741824" {
+			t.Fatalf("an unknown index named %q", name)
+		}
+	}
+	if z.Lookups() > 3 { // 1, plus one per second of this loop at most
+		t.Fatalf("%d listings for an unknown index", z.Lookups())
+	}
 }
