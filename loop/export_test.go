@@ -19,3 +19,6 @@ func (l *Loop) Yields() int64 { return l.yields }
 
 // ThreadsafeLen is how many functions wait in CallSoonThreadsafe's queue.
 func ThreadsafeLen(l *Loop) int { return int(l.tsqLen.Load()) }
+
+// ErrNotRegistered is what a removed registration's methods return.
+var ErrNotRegistered = errNotRegistered

@@ -109,7 +109,7 @@ func (r registration) SetInterest(in reactor.Interest) error {
 	}
 	g := r.get()
 	if g == nil {
-		return ErrNotRegistered
+		return errNotRegistered
 	}
 	if in == g.interest {
 		return nil
@@ -131,14 +131,14 @@ func (r registration) SetInterest(in reactor.Interest) error {
 }
 
 // Unregister stops watching the fd and frees the registration; events already reported for it are
-// dropped. Call it before closing the fd. A second call returns ErrNotRegistered. Loop-only.
+// dropped. Call it before closing the fd. A second call returns errNotRegistered. Loop-only.
 func (r registration) Unregister() error {
 	if r.l != nil && !r.l.onLoop("Registration.Unregister") {
 		return ErrNotLoopGoroutine
 	}
 	g := r.get()
 	if g == nil {
-		return ErrNotRegistered
+		return errNotRegistered
 	}
 	var err error
 	if g.polled {

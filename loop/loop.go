@@ -54,8 +54,8 @@ var (
 	// ErrFdInUse: the file descriptor is already registered with this loop (by a transport or by
 	// AddReader/AddWriter), as asyncio refuses add_reader on a transport's socket.
 	ErrFdInUse = errors.New("loop: file descriptor already registered")
-	// ErrNotRegistered: the registration was removed.
-	ErrNotRegistered = errors.New("loop: registration removed")
+	// errNotRegistered: the registration was removed (internal/reactor).
+	errNotRegistered = errors.New("loop: registration removed")
 )
 
 // Loop is an event loop (asyncio's AbstractEventLoop). Make one with New; the zero value is not usable.

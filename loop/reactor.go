@@ -14,7 +14,7 @@ func init() {
 
 func (h *hooks) Register(fd int, hd reactor.Handler, in reactor.Interest) (reactor.Registration, error) {
 	r, err := (*Loop)(h).register(fd, hd, in)
-	return r, err // a failed registration is the zero value, whose methods say ErrNotRegistered
+	return r, err // a failed registration is the zero value, whose methods say errNotRegistered
 }
 
 func (h *hooks) Local(key any, mk func() any) any {

@@ -33,7 +33,7 @@
 //
 // On Linux the calls that cannot block (epoll_ctl, a zero-timeout epoll_pwait, the eventfd read)
 // go through syscall.RawSyscall6, which does not hand the processor back to the Go scheduler; only
-// a Wait that may sleep takes the ordinary path. See DESIGN.md, "Syscalls on the hot path".
+// a Wait that may sleep takes the ordinary path. See DESIGN.md at the repository root, "Hot paths".
 package poller
 
 import "errors"

@@ -38,7 +38,7 @@ type Registration interface {
 	// SetInterest changes what the registration watches; an unchanged interest costs no syscall.
 	SetInterest(in Interest) error
 	// Unregister stops watching the descriptor; call it before closing the descriptor. Events
-	// already reported for it are dropped. A second call returns loop.ErrNotRegistered.
+	// already reported for it are dropped. A second call returns an error.
 	Unregister() error
 }
 

@@ -7,8 +7,8 @@
 //
 // Every descriptor this package makes or adopts is non-blocking: that is what lets the Linux hot
 // path (recvmmsg, sendmmsg, sendto) go through syscall.RawSyscall6, which does not hand the
-// processor back to the Go scheduler (DESIGN.md, "Syscalls on the hot path"). Set-up calls (socket,
-// bind, connect, setsockopt) use x/sys's ordinary wrappers; they are not on the hot path.
+// processor back to the Go scheduler (DESIGN.md at the repository root, "Hot paths"). Set-up calls
+// (socket, bind, connect, setsockopt) use x/sys's ordinary wrappers; they are not on the hot path.
 //
 // On the BSDs the batch calls are loops of single recvmsg/sendmsg through x/sys, which allocate a
 // sockaddr per datagram: compile-checked only here, and the zero-allocation property is Linux's.
