@@ -52,13 +52,13 @@ func ExampleCreateDatagramEndpoint() {
 	defer l.Close()
 
 	server, _, err := udp.CreateDatagramEndpoint(context.Background(), l,
-		func() udp.Protocol { return &EchoServerProtocol{} },
+		func() *EchoServerProtocol { return &EchoServerProtocol{} },
 		udp.Options{LocalAddr: "127.0.0.1:0"})
 	if err != nil {
 		panic(err)
 	}
 	_, _, err = udp.CreateDatagramEndpoint(context.Background(), l,
-		func() udp.Protocol {
+		func() *EchoClientProtocol {
 			return &EchoClientProtocol{message: "Hello World!", onLost: func() { server.Close(); l.Stop() }}
 		},
 		udp.Options{RemoteAddr: server.LocalAddr().String()})

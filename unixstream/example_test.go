@@ -52,12 +52,12 @@ func ExampleCreateUnixServer() {
 	l, _ := loop.New(loop.Options{})
 	defer l.Close()
 	server, err := unixstream.CreateUnixServer(context.Background(), l,
-		func() unixstream.BaseProtocol { return &EchoServer{} }, path, unixstream.ServerOptions{})
+		func() *EchoServer { return &EchoServer{} }, path, unixstream.ServerOptions{})
 	if err != nil {
 		panic(err)
 	}
 	_, _, err = unixstream.CreateUnixConnection(context.Background(), l,
-		func() unixstream.BaseProtocol {
+		func() *EchoClient {
 			return &EchoClient{message: "Hello World!", onLost: func() { server.Close(); l.Stop() }}
 		}, path, unixstream.ConnOptions{})
 	if err != nil {
