@@ -18,4 +18,3 @@ require (
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
 
-replace github.com/aioloop/aioloop => ../
