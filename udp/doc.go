@@ -7,7 +7,15 @@
 // CreateDatagramEndpoint may be called from any goroutine: name resolution and the socket's set-up
 // run on the caller (never on the loop goroutine), and the registration, the protocol factory and
 // ConnectionMade run on the loop goroutine before it returns. Everything else (the Transport's
-// methods and every Protocol method) belongs to the loop goroutine, as in package loop's contract.
+// methods and every Protocol method) belongs to the loop goroutine, as in package loop's contract:
+// from another goroutine, reach a transport through loop.Loop.Do or CallSoonThreadsafe.
+//
+// # Lifecycle
+//
+// CreateDatagramEndpoint takes a context for what blocks its caller (name lookups, the wait for
+// the loop). An endpoint belongs to its loop until its ConnectionLost has run: loop.Loop.Shutdown
+// closes it gracefully (what is queued is sent first), and loop.Loop.Close closes it at once,
+// running ConnectionLost with an error that matches net.ErrClosed.
 //
 // # Receiving
 //

@@ -8,7 +8,16 @@
 // on the caller, and the registration, the protocol factory and ConnectionMade run on the loop
 // goroutine before they return. A Server's Close, CloseClients, AbortClients and StartServing may
 // be called from any goroutine too, and WaitClosed from any goroutine but the loop's. Everything
-// else (the Transport's methods and every protocol method) belongs to the loop goroutine.
+// else (the Transport's methods and every protocol method) belongs to the loop goroutine: from
+// another goroutine, reach a transport through loop.Loop.Do or CallSoonThreadsafe.
+//
+// # Lifecycle
+//
+// The create functions take a context for what blocks their caller (a listener's full backlog,
+// the wait for the loop). A connection or server belongs to its loop until its ConnectionLost has
+// run (a server: until it is closed): loop.Loop.Shutdown closes each gracefully (a connection
+// writes what it has buffered first), and loop.Loop.Close closes each at once, running
+// ConnectionLost with an error that matches net.ErrClosed; a server's WaitClosed then returns.
 //
 // # Reading
 //
