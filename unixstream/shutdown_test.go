@@ -1,3 +1,5 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
 package unixstream_test
 
 import (
@@ -112,7 +114,7 @@ func TestTheShutdownAGoUserWritesFirst(t *testing.T) {
 // pairedTransport adopts one end of a socket pair; the test holds the other, raw.
 func pairedTransport(t *testing.T, l *loop.Loop, c *conn) (*unixstream.Transport, *os.File) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
