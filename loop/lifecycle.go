@@ -137,15 +137,21 @@ func (e *ShutdownError) Unwrap() []error { return []error{ErrClosed, e.Cause} }
 // waits for Run to return, and closes the loop. It returns nil when everything closed in time,
 // context.Cause(ctx) when it had to abort, or Close's error.
 //
+// From the moment Shutdown begins, creating a transport or server on the loop fails with an error
+// matching ErrClosed (as net/http refuses connections once Shutdown begins).
+//
 // The loop must run for transports to flush: if no goroutine runs it (Run returned, or never
-// started), Shutdown runs it on its own goroutine while it waits. Any goroutine but the loop's,
-// which it would block. A Shutdown of a closed loop returns nil.
+// started), Shutdown runs it on its own goroutine while it waits. If the loop does not get to the
+// shutdown before ctx ends (a callback that does not return), Shutdown returns context.Cause(ctx)
+// and leaves the loop as it is. Any goroutine but the loop's, which it would block. A Shutdown of
+// a closed loop returns nil.
 func (l *Loop) Shutdown(ctx context.Context) error {
 	if l.InLoop() {
 		return errors.New("loop: Shutdown on the loop goroutine would block the loop; call it from another goroutine")
 	}
 	drained := make(chan struct{})
-	err := l.Do(context.Background(), func() {
+	err := l.Do(ctx, func() {
+		l.shuttingDown = true
 		if len(l.owned) == 0 {
 			close(drained)
 			return
@@ -155,8 +161,11 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 			l.guard(r.Shutdown)
 		}
 	})
-	if errors.Is(err, ErrClosed) {
+	switch {
+	case errors.Is(err, ErrClosed):
 		return nil
+	case err != nil:
+		return err // ctx ended before the loop took the shutdown
 	}
 	var result error
 	if ok, rerr := l.await(ctx, drained); !ok {

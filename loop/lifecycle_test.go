@@ -27,6 +27,8 @@ type fakeConn struct {
 	slow     bool // Shutdown does not finish by itself (a peer that never reads)
 	lostSent bool
 	lostErr  error
+
+	onShutdown func()
 }
 
 func newFake(t *testing.T, l *loop.Loop, slow bool) *fakeConn {
@@ -64,6 +66,9 @@ func (c *fakeConn) connectionLost(err error) {
 
 func (c *fakeConn) Shutdown() {
 	c.calls = append(c.calls, "Shutdown")
+	if c.onShutdown != nil {
+		c.onShutdown()
+	}
 	if !c.slow {
 		c.lose(nil)
 	}
@@ -261,5 +266,50 @@ func TestDoReturnsAPanic(t *testing.T) {
 	}
 	if len(*got) != 0 {
 		t.Fatalf("a panic Do returned was reported too: %+v", *got)
+	}
+}
+
+// Once Shutdown has begun, nothing new may join the loop: a resource made from a protocol's
+// callback (here from the Shutdown of another) is refused with an error matching ErrClosed.
+func TestShutdownRefusesNewResources(t *testing.T) {
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newFake(t, l, false)
+	var lateErr error
+	done, err := l.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.onShutdown = func() { lateErr = reactor.Of(l).Track(&fakeConn{l: l}) }
+	if err := l.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if !errors.Is(lateErr, loop.ErrClosed) || !errors.Is(lateErr, net.ErrClosed) {
+		t.Fatalf("Track during Shutdown = %v", lateErr)
+	}
+}
+
+// A loop stuck in a callback never takes the shutdown: Shutdown returns when its context ends
+// instead of waiting for ever, and leaves the loop running.
+func TestShutdownOfAStuckLoopEndsWithItsContext(t *testing.T) {
+	l := newLoop(t, loop.Options{})
+	stuck, release := make(chan struct{}), make(chan struct{})
+	l.CallSoon(func() { close(stuck); <-release; l.Stop() })
+	done := runAsync(l, context.Background())
+	<-stuck
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := l.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown of a stuck loop = %v", err)
+	}
+	if l.IsClosed() {
+		t.Fatal("Shutdown closed a loop it never reached")
+	}
+	close(release)
+	if err := done(); err != nil {
+		t.Fatal(err)
 	}
 }

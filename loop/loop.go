@@ -67,16 +67,17 @@ type Loop struct {
 	epoch  time.Time // every deadline is nanoseconds since epoch, on the monotonic clock
 
 	// Loop goroutine only.
-	ready   ring
-	timers  timers
-	fds     fdTable
-	ctr     Stats
-	yielded int64                         // l.now() when poll last yielded to the scheduler
-	yields  int64                         // how many times it did, for the tests
-	locals  map[any]any                   // reactor.Loop.Local
-	owned   map[reactor.Resource]struct{} // transports and servers, closed by Close and Shutdown
-	drained []chan struct{}               // closed when owned empties, for Shutdown
-	closing bool                          // Close is closing the owned resources: no new ones
+	ready        ring
+	timers       timers
+	fds          fdTable
+	ctr          Stats
+	yielded      int64                         // l.now() when poll last yielded to the scheduler
+	yields       int64                         // how many times it did, for the tests
+	locals       map[any]any                   // reactor.Loop.Local
+	owned        map[reactor.Resource]struct{} // transports and servers, closed by Close and Shutdown
+	drained      []chan struct{}               // closed when owned empties, for Shutdown
+	closing      bool                          // Close is closing the owned resources: no new ones
+	shuttingDown bool                          // Shutdown began: no new resources either
 
 	// Shared with other goroutines.
 	setupMu    sync.Mutex    // held by a Do that runs directly, and by Run while it starts

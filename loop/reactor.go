@@ -1,6 +1,8 @@
 package loop
 
 import (
+	"fmt"
+
 	"github.com/aioloop/aioloop/internal/reactor"
 )
 
@@ -32,6 +34,9 @@ func (h *hooks) Local(key any, mk func() any) any {
 func (h *hooks) Track(r reactor.Resource) error {
 	if h.closing || h.closed.Load() {
 		return ErrClosed
+	}
+	if h.shuttingDown {
+		return fmt.Errorf("loop: shutting down: %w", ErrClosed)
 	}
 	if h.owned == nil {
 		h.owned = make(map[reactor.Resource]struct{})
