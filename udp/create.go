@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
-	"reflect"
 	"runtime/debug"
 	"syscall"
 
@@ -65,21 +64,6 @@ func CreateDatagramEndpoint[P Protocol](ctx context.Context, l *loop.Loop, facto
 		return nil, none, err
 	}
 	return t, p.(P), nil
-}
-
-// nilIfNil turns a nil pointer (or other nil value) in a non-nil interface into nil, so that a
-// factory of a pointer type that returns nil is refused as a nil protocol.
-func nilIfNil(p Protocol) Protocol {
-	if p == nil {
-		return nil
-	}
-	switch v := reflect.ValueOf(p); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
-		if v.IsNil() {
-			return nil
-		}
-	}
-	return p
 }
 
 func create(ctx context.Context, l *loop.Loop, noFactory bool, factory func() Protocol, opts Options) (*Transport, Protocol, error) {
@@ -266,12 +250,10 @@ func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 			t.kill()
 		}
 	}()
-	r := reactor.Of(t.l)
-	if err = r.Track((*handler)(t)); err != nil {
+	if err = t.member.Join(t.l, (*handler)(t)); err != nil {
 		return nil, fmt.Errorf("udp: %w", err)
 	}
-	t.tracked = true
-	if t.reg, err = r.Register(t.fd, (*handler)(t), reactor.Readable); err != nil {
+	if t.reg, err = reactor.Of(t.l).Register(t.fd, (*handler)(t), reactor.Readable); err != nil {
 		return nil, fmt.Errorf("udp: %w", err)
 	}
 	p = factory()
@@ -304,4 +286,12 @@ func removeStale(path string) error {
 		}
 	}
 	return nil
+}
+
+// nilIfNil is p, or nil when p holds a nil pointer (a typed factory that returned nil).
+func nilIfNil(p Protocol) Protocol {
+	if reactor.IsNil(p) {
+		return nil
+	}
+	return p
 }

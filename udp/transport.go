@@ -70,10 +70,10 @@ type Transport struct {
 	spare   [][]byte // copies' buffers, for reuse
 	size    int      // WriteBufferSize
 	closing bool
-	lost    bool  // socket closed, ConnectionLost scheduled
-	gone    bool  // ConnectionLost ran (or the creation failed): the protocol hears nothing more
-	lostErr error // what ConnectionLost gets
-	tracked bool  // in the loop's resources, which Close and Shutdown close
+	lost    bool           // socket closed, ConnectionLost scheduled
+	gone    bool           // ConnectionLost ran (or the creation failed): the protocol hears nothing more
+	lostErr error          // what ConnectionLost gets
+	member  reactor.Member // in the loop's resources, which Close and Shutdown close
 
 	errs  []error // send errors waiting for the end of a batch or a flush; see errors.go
 	inErr bool    // ErrorReceived is running
@@ -265,12 +265,7 @@ func (t *Transport) connectionLost() {
 	t.proto.ConnectionLost(t.lostErr)
 }
 
-func (t *Transport) untrack() {
-	if t.tracked {
-		t.tracked = false
-		reactor.Of(t.l).Untrack((*handler)(t))
-	}
-}
+func (t *Transport) untrack() { t.member.Leave(t.l, (*handler)(t)) }
 
 // closeNow closes at once and runs ConnectionLost before it returns, with err unless the transport
 // was already lost: Loop.Close, which runs no more callbacks, on its caller's goroutine.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"syscall"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/loop"
 )
@@ -56,17 +56,10 @@ func CreateUnixConnection[P BaseProtocol](ctx context.Context, l *loop.Loop, fac
 	return t, p.(P), nil
 }
 
-// nilIfNil turns a nil pointer (or other nil value) in a non-nil interface into nil, so that a
-// factory of a pointer type that returns nil is refused as a nil protocol.
+// nilIfNil is p, or nil when p holds a nil pointer (a typed factory that returned nil).
 func nilIfNil(p BaseProtocol) BaseProtocol {
-	if p == nil {
+	if reactor.IsNil(p) {
 		return nil
-	}
-	switch v := reflect.ValueOf(p); v.Kind() {
-	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
-		if v.IsNil() {
-			return nil
-		}
 	}
 	return p
 }

@@ -64,8 +64,8 @@ type Server struct {
 	clients  map[*Transport]struct{}
 	serving  atomic.Bool
 	closed   bool
-	tracked  bool // in the loop's resources, which Close and Shutdown close
-	resting  bool // accepting paused after EMFILE/ENFILE
+	member   reactor.Member // in the loop's resources, which Close and Shutdown close
+	resting  bool           // accepting paused after EMFILE/ENFILE
 	done     chan struct{}
 	doneOnce sync.Once
 }
@@ -286,19 +286,13 @@ func (s *Server) close() {
 }
 
 func (s *Server) track() error {
-	if err := reactor.Of(s.l).Track((*acceptor)(s)); err != nil {
+	if err := s.member.Join(s.l, (*acceptor)(s)); err != nil {
 		return fmt.Errorf("unixstream: %w", err)
 	}
-	s.tracked = true
 	return nil
 }
 
-func (s *Server) untrack() {
-	if s.tracked {
-		s.tracked = false
-		reactor.Of(s.l).Untrack((*acceptor)(s))
-	}
-}
+func (s *Server) untrack() { s.member.Leave(s.l, (*acceptor)(s)) }
 
 // CloseClients closes every connection the server accepted (close_clients); each writes what it
 // has buffered first. Any goroutine; after the loop is closed, which can drain nothing, the

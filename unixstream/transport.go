@@ -60,10 +60,10 @@ type Transport struct {
 	eofAsked bool // WriteEOF called
 	eofSent  bool // and the write side shut down
 	closing  bool
-	lost     bool  // socket closed, ConnectionLost scheduled
-	gone     bool  // ConnectionLost ran, or the start failed
-	lostErr  error // what ConnectionLost gets
-	tracked  bool  // in the loop's resources, which Close and Shutdown close
+	lost     bool           // socket closed, ConnectionLost scheduled
+	gone     bool           // ConnectionLost ran, or the start failed
+	lostErr  error          // what ConnectionLost gets
+	member   reactor.Member // in the loop's resources, which Close and Shutdown close
 }
 
 func newTransport(l *loop.Loop, fd int) *Transport {
@@ -110,12 +110,10 @@ func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err erro
 	if err := t.SetProtocol(p); err != nil {
 		return nil, err
 	}
-	r := reactor.Of(t.l)
-	if err = r.Track((*handler)(t)); err != nil {
+	if err = t.member.Join(t.l, (*handler)(t)); err != nil {
 		return nil, fmt.Errorf("unixstream: %w", err)
 	}
-	t.tracked = true
-	if t.reg, err = r.Register(t.fd, (*handler)(t), reactor.Readable); err != nil {
+	if t.reg, err = reactor.Of(t.l).Register(t.fd, (*handler)(t), reactor.Readable); err != nil {
 		return nil, fmt.Errorf("unixstream: %w", err)
 	}
 	p.ConnectionMade(t)
@@ -510,12 +508,7 @@ func (t *Transport) connectionLost() {
 	t.proto.ConnectionLost(t.lostErr)
 }
 
-func (t *Transport) untrack() {
-	if t.tracked {
-		t.tracked = false
-		reactor.Of(t.l).Untrack((*handler)(t))
-	}
-}
+func (t *Transport) untrack() { t.member.Leave(t.l, (*handler)(t)) }
 
 // closeNow closes at once and runs ConnectionLost before it returns, with err unless the transport
 // was already lost: Loop.Close, which runs no more callbacks, on its caller's goroutine.

@@ -4,7 +4,11 @@
 // so that the public surface of package loop stays what users call; package loop fills in Of.
 package reactor
 
-import "github.com/aioloop/aioloop/poller"
+import (
+	"reflect"
+
+	"github.com/aioloop/aioloop/poller"
+)
 
 // Interest says which readiness a registration asks for: Readable, Writable, both, or neither
 // (registered but quiet: the loop takes the descriptor out of the poller until interest returns).
@@ -73,3 +77,37 @@ type Loop interface {
 
 // Of returns the reactor side of a *loop.Loop (l must be one). Set by package loop.
 var Of func(l any) Loop
+
+// Member records whether a resource is in its loop's set, so that it joins and leaves once.
+// Loop-only, as Track and Untrack.
+type Member struct{ in bool }
+
+// Join tracks r on l.
+func (m *Member) Join(l any, r Resource) error {
+	if err := Of(l).Track(r); err != nil {
+		return err
+	}
+	m.in = true
+	return nil
+}
+
+// Leave untracks r, if it joined and has not left yet.
+func (m *Member) Leave(l any, r Resource) {
+	if m.in {
+		m.in = false
+		Of(l).Untrack(r)
+	}
+}
+
+// IsNil reports whether v is nil or holds a nil pointer, map, slice, func, channel or interface:
+// a protocol factory of a pointer type that returned nil, seen through an interface.
+func IsNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
