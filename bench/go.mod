@@ -3,7 +3,7 @@ module github.com/aioloop/aioloop/bench
 go 1.26.0
 
 require (
-	github.com/aioloop/aioloop v0.0.0
+	github.com/aioloop/aioloop v0.0.0-20261130031141-67d9b82cf087
 	github.com/panjf2000/gnet/v2 v2.9.7
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sys v0.50.0
@@ -17,4 +17,3 @@ require (
 	golang.org/x/sync v0.11.0 // indirect
 	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
 )
-
