@@ -152,7 +152,11 @@ func describe(fn func(), h reactor.Handler, readable bool) (callback string, tra
 		if readable {
 			method = "OnReadable"
 		}
-		return fmt.Sprintf("%T.%s", h, method), h
+		var owner any = h
+		if o, ok := h.(reactor.Owner); ok {
+			owner = o.Owner()
+		}
+		return fmt.Sprintf("%T.%s", owner, method), owner
 	}
 }
 

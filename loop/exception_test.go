@@ -77,6 +77,35 @@ func TestPanicInHandlerTellsThePanicHandler(t *testing.T) {
 	r.Unregister()
 }
 
+// userFacing is what a transport's handler names as its owner.
+type userFacing struct{ name string }
+
+type ownedPanicky struct {
+	panicky
+	owner *userFacing
+}
+
+func (o *ownedPanicky) Owner() any { return o.owner }
+
+// A handler that names its owner (a transport's handler names the *Transport users hold) is reported
+// as that owner, so that an exception handler can compare Exception.Transport with its transports.
+func TestPanicReportNamesTheHandlersOwner(t *testing.T) {
+	l := newLoop(t, loop.Options{})
+	got := exceptions(l)
+	a, b := socketpair(t)
+	h := &ownedPanicky{owner: &userFacing{"mine"}}
+	r, err := reactor.Of(l).Register(a, h, reactor.Readable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Unregister()
+	writeByte(t, b)
+	l.RunOnce()
+	if len(*got) != 1 || (*got)[0].Transport != any(h.owner) || (*got)[0].Callback != "*loop_test.userFacing.OnReadable" {
+		t.Fatalf("exceptions %+v", *got)
+	}
+}
+
 func TestPanicInExceptionHandlerFallsBackToTheDefault(t *testing.T) {
 	var buf bytes.Buffer
 	l := newLoop(t, loop.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})

@@ -344,6 +344,7 @@ func (s *Server) checkDone() {
 type acceptor Server
 
 func (a *acceptor) OnWritable() {}
+func (a *acceptor) Owner() any  { return (*Server)(a) } // what exception reports name
 
 // The acceptor is also the server as one of the loop's resources (internal/reactor): Shutdown and
 // Close of the loop close the listener; the connections are resources of their own.

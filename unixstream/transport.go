@@ -79,6 +79,7 @@ type handler Transport
 func (h *handler) OnReadable()       { (*Transport)(h).onReadable() }
 func (h *handler) OnWritable()       { (*Transport)(h).onWritable() }
 func (h *handler) OnPanic(err error) { (*Transport)(h).abort(err) } // a bug in this package, not the protocol's
+func (h *handler) Owner() any        { return (*Transport)(h) }     // what exception reports name
 
 // The handler is also the transport as one of the loop's resources (internal/reactor), which
 // Loop.Shutdown and Loop.Close close.

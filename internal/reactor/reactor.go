@@ -35,6 +35,12 @@ type PanicHandler interface {
 	OnPanic(err error)
 }
 
+// Owner is an optional extension of Handler: the object users know (a *udp.Transport, a
+// *unixstream.Server) that exception reports name as the transport, instead of the handler.
+type Owner interface {
+	Owner() any
+}
+
 // Registration is a descriptor registered with a loop. Its methods are loop-only.
 type Registration interface {
 	// Interest returns the current interest, or 0 once unregistered.
