@@ -2,6 +2,7 @@ package loop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -59,10 +60,14 @@ func (l *Loop) ExceptionHandler() func(Exception) {
 }
 
 // CallExceptionHandler hands e to the exception handler (asyncio's call_exception_handler). A
-// panic in the handler is recovered and logged by DefaultExceptionHandler together with e.
-// Loop-only.
+// panic in the handler is recovered and logged by DefaultExceptionHandler together with e. A
+// report whose Err is (or wraps) a *PanicError counts in Stats.Panics: the loop's own, and those of
+// protocol methods that the transports recover. Loop-only.
 func (l *Loop) CallExceptionHandler(e Exception) {
 	l.ctr.Exceptions++
+	if _, ok := errors.AsType[*PanicError](e.Err); ok {
+		l.ctr.Panics++
+	}
 	h := l.ExceptionHandler()
 	if h == nil {
 		l.safeDefault(e)
@@ -164,7 +169,6 @@ func describe(fn func(), h reactor.Handler, readable bool) (callback string, tra
 func (l *Loop) reportPanic(v any, fn func(), h reactor.Handler, readable bool) {
 	pe := &PanicError{Value: v, Stack: debug.Stack()}
 	cb, tr := describe(fn, h, readable)
-	l.ctr.Panics++
 	l.CallExceptionHandler(Exception{
 		Message: "panic in " + cb, Err: pe, Panic: v, Stack: pe.Stack, Callback: cb, Transport: tr,
 	})

@@ -9,7 +9,7 @@ type Stats struct {
 	Callbacks     uint64 // callbacks run, timers included
 	Events        uint64 // readiness events dispatched
 	TimersFired   uint64 // timers that came due
-	Panics        uint64 // panics recovered
+	Panics        uint64 // panics recovered and reported (transports' protocol panics included)
 	Exceptions    uint64 // reports handed to the exception handler
 	Ready         int    // callbacks waiting for the next batch
 	Timers        int    // timers scheduled and not yet due

@@ -93,6 +93,9 @@ func TestPanicInDatagramReceivedKeepsTheEndpoint(t *testing.T) {
 		reports[0].Transport != srv || reports[0].Protocol != udp.Protocol(sr) {
 		t.Fatalf("reports %+v", reports)
 	}
+	if s := l.Stats(); s.Panics != 1 || s.Exceptions != 1 {
+		t.Fatalf("Stats: %d panics, %d exceptions; want the protocol's panic counted once", s.Panics, s.Exceptions)
+	}
 	if got := replies(c, 200*time.Millisecond); len(got) != 3 {
 		t.Fatalf("replies %q", got)
 	}

@@ -362,4 +362,7 @@ func TestPanicInDataReceivedAbortsTheConnection(t *testing.T) {
 	if len(reports) != 1 || reports[0].Transport != tr || reports[0].Protocol != unixstream.BaseProtocol(c) || len(reports[0].Stack) == 0 {
 		t.Fatalf("reports %+v", reports)
 	}
+	if s := l.Stats(); s.Panics != 1 {
+		t.Fatalf("Stats.Panics = %d; want the protocol's panic counted", s.Panics)
+	}
 }
