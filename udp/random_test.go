@@ -24,9 +24,11 @@ import (
 // PauseReading and a later ResumeReading, new water marks), seeded so that a failure names the
 // seed that replays it. After every sequence: ConnectionLost ran once and last, no callback came
 // after it, no panic was reported, only the failing sends were reported, and the peer got exactly
-// the replies SendTo accepted, in order (after Abort: a prefix of them). One sequence in three ends
-// with the loop stopped (also from inside a callback, mid-batch) and closed with the transport in
-// whatever state it is: Loop.Close must run its ConnectionLost, once, last.
+// the replies SendTo accepted, in order (after Abort: a prefix of them). Two sequences in three end
+// with the loop stopped (also from inside a callback, mid-batch) with the transport in whatever
+// state it is, then Loop.Close (which must run its ConnectionLost, once, last) or Loop.Shutdown
+// (which runs the loop again while the transport flushes, the protocol still acting from its
+// callbacks, and must lose no accepted reply).
 func TestRandomCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) { randomRun(t, seed) })
 }
@@ -56,7 +58,8 @@ func randomRun(t *testing.T, seed uint64) {
 	}
 	var accepted []string
 	aborted, lost := false, false
-	closeLoop := rng.IntN(3) == 0
+	ending := rng.IntN(3) // 0: the transport closes; 1: Loop.Close; 2: Loop.Shutdown
+	closeLoop := ending != 0
 	seq := 0
 	act := func(where string) {
 		if lost {
@@ -115,10 +118,18 @@ func randomRun(t *testing.T, seed uint64) {
 		}
 	})
 	run(t, l)
-	if closeLoop {
+	switch ending {
+	case 1:
 		aborted = true // Loop.Close drops what is queued
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
+		}
+	case 2:
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		err := l.Shutdown(ctx)
+		cancel()
+		if err != nil || !l.IsClosed() {
+			t.Fatalf("seed %d: Shutdown = %v, closed %v", seed, err, l.IsClosed())
 		}
 	}
 	if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {

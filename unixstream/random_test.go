@@ -27,10 +27,11 @@ import (
 // crosses the water marks, WriteEOF, Close, Abort, PauseReading with a later ResumeReading, new
 // water marks), seeded so that a failure names the seed that replays it. After every sequence:
 // ConnectionLost ran once and last, no callback came after it, nothing was reported, and the peer
-// read exactly the messages Write accepted, in order, then EOF (after Abort: a prefix of them). One
-// sequence in three ends with the loop stopped (also from a callback, mid-batch) and closed with the
-// transport in whatever state it is: Loop.Close must run its ConnectionLost once, last, with its own
-// error or one matching net.ErrClosed.
+// read exactly the messages Write accepted, in order, then EOF (after Abort: a prefix of them). Two
+// sequences in three end with the loop stopped (also from a callback, mid-batch) with the transport
+// in whatever state it is, then Loop.Close (which must run its ConnectionLost once, last, with its
+// own error or one matching net.ErrClosed) or Loop.Shutdown (which runs the loop again while the
+// transport flushes, the protocol still acting from its callbacks, and must lose nothing accepted).
 func TestRandomStreamCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) { randomStreamRun(t, seed) })
 }
@@ -77,7 +78,8 @@ func randomStreamRun(t *testing.T, seed uint64) {
 
 	var accepted []string
 	aborted, lost := false, false
-	closeLoop := rng.IntN(3) == 0
+	ending := rng.IntN(3) // 0: the transport closes; 1: Loop.Close; 2: Loop.Shutdown
+	closeLoop := ending != 0
 	seq := 0
 	msg := func(pad int) []byte {
 		seq++
@@ -138,13 +140,21 @@ func randomStreamRun(t *testing.T, seed uint64) {
 		l.CallLater(10*time.Millisecond, tr.Close) // an end if none came
 	}
 	run(t, l)
-	if closeLoop {
+	switch ending {
+	case 1:
 		wasLost := lost
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
 		if !wasLost && len(c.lost) == 1 && errors.Is(c.lost[0], net.ErrClosed) {
 			aborted = true // Loop.Close dropped what was buffered
+		}
+	case 2:
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		err := l.Shutdown(ctx)
+		cancel()
+		if err != nil || !l.IsClosed() {
+			t.Fatalf("seed %d: Shutdown = %v, closed %v", seed, err, l.IsClosed())
 		}
 	}
 	if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
