@@ -145,6 +145,51 @@ func TestEveryActionFromConnectionMade(t *testing.T) {
 	}
 }
 
+// Creates from several goroutines race a Shutdown from another: each either made an endpoint,
+// which Shutdown then closed gracefully (ConnectionLost(nil), once), or failed with an error
+// matching net.ErrClosed having run nothing; Shutdown succeeds and no descriptor is left behind.
+func TestCreateRacesShutdown(t *testing.T) {
+	before := testfd.Open(t)
+	for round := range 50 {
+		l, err := loop.New(loop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		const creators = 4
+		var recs [creators]*recorder
+		var errs [creators]error
+		var wg sync.WaitGroup
+		for k := range creators {
+			wg.Go(func() {
+				recs[k] = &recorder{}
+				_, _, errs[k] = udp.CreateDatagramEndpoint(context.Background(), l, func() *recorder { return recs[k] }, udp.Options{LocalAddr: "127.0.0.1:0"})
+			})
+		}
+		time.Sleep(time.Duration(round%4) * 50 * time.Microsecond)
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		serr := l.Shutdown(ctx)
+		cancel()
+		wg.Wait()
+		if serr != nil || !l.IsClosed() {
+			t.Fatalf("round %d: Shutdown = %v, closed %v", round, serr, l.IsClosed())
+		}
+		for k, r := range recs {
+			switch {
+			case errs[k] == nil && r.made == 1 && len(r.lost) == 1 && r.lost[0] == nil:
+			case errors.Is(errs[k], net.ErrClosed) && r.made == 0 && len(r.lost) == 0:
+			default:
+				t.Fatalf("round %d: create = %v, ConnectionMade ran %d times, ConnectionLost %v", round, errs[k], r.made, r.lost)
+			}
+		}
+	}
+	if after := testfd.Open(t); after != before {
+		t.Fatalf("%d descriptors open before, %d after", before, after)
+	}
+}
+
 // CreateDatagramEndpoint from other goroutines while the loop stops and closes: each creation
 // either succeeds (its ConnectionMade ran: the transport is live until closed) or fails with
 // loop.ErrClosed having run nothing, and no descriptor is left behind.
