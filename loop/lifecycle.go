@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
+
+	"github.com/aioloop/aioloop/internal/reactor"
 )
 
 // Close closes the loop (asyncio's close). First it closes what the loop's transports and servers
@@ -66,23 +69,13 @@ func (l *Loop) closeResources() {
 	for len(l.owned) > 0 {
 		for r := range l.owned {
 			delete(l.owned, r)
-			l.closeOne(r)
+			l.guard(r, "CloseNow", func() { r.CloseNow(ErrClosed) })
 		}
 	}
 	for _, c := range l.drained {
 		close(c)
 	}
 	l.drained = nil
-}
-
-// closeOne closes r, reporting a panic from its protocol without stopping the others.
-func (l *Loop) closeOne(r interface{ CloseNow(error) }) {
-	defer func() {
-		if v := recover(); v != nil {
-			l.reportPanic(v, nil, nil, false)
-		}
-	}()
-	r.CloseNow(ErrClosed)
 }
 
 // Start runs the loop on a new goroutine until Stop is called, ctx is done, or Shutdown, and
@@ -158,7 +151,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 		}
 		l.drained = append(l.drained, drained)
 		for r := range l.owned {
-			l.guard(r.Shutdown)
+			l.guard(r, "Shutdown", r.Shutdown)
 		}
 	})
 	switch {
@@ -175,7 +168,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 			serr := &ShutdownError{Cause: result}
 			l.Do(context.Background(), func() {
 				for r := range l.owned {
-					l.guard(func() { r.Abort(serr) })
+					l.guard(r, "Abort", func() { r.Abort(serr) })
 				}
 			})
 			l.await(context.Background(), drained) // aborts are immediate: ConnectionLost in one iteration
@@ -196,12 +189,21 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	}
 }
 
-// guard runs fn, reporting a panic in it (a protocol's, called by a transport) instead of
-// letting it end the loop over the resources.
-func (l *Loop) guard(fn func()) {
+// guard runs fn, which closes the resource r (method names how), and reports a panic in it (a
+// protocol's, from the ConnectionLost a transport runs) instead of letting it stop the loop
+// from closing the others.
+func (l *Loop) guard(r reactor.Resource, method string, fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			l.reportPanic(v, nil, nil, false)
+			var tr any = r
+			if o, ok := r.(reactor.Owner); ok {
+				tr = o.Owner()
+			}
+			cb := fmt.Sprintf("%T.%s", tr, method)
+			pe := &PanicError{Value: v, Stack: debug.Stack()}
+			l.CallExceptionHandler(Exception{
+				Message: "panic while closing " + cb, Err: pe, Panic: v, Stack: pe.Stack, Callback: cb, Transport: tr,
+			})
 		}
 	}()
 	fn()

@@ -29,6 +29,7 @@ type fakeConn struct {
 	lostErr  error
 
 	onShutdown func()
+	onLost     func()
 }
 
 func newFake(t *testing.T, l *loop.Loop, slow bool) *fakeConn {
@@ -62,6 +63,9 @@ func (c *fakeConn) connectionLost(err error) {
 	}
 	c.lost = append(c.lost, err)
 	reactor.Of(c.l).Untrack(c)
+	if c.onLost != nil {
+		c.onLost()
+	}
 }
 
 func (c *fakeConn) Shutdown() {
@@ -311,5 +315,31 @@ func TestShutdownOfAStuckLoopEndsWithItsContext(t *testing.T) {
 	close(release)
 	if err := done(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A protocol whose ConnectionLost panics while Close closes it is reported, and the others are
+// still closed.
+func TestClosePanicInOneConnectionLost(t *testing.T) {
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports []loop.Exception
+	l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
+	fakes := []*fakeConn{newFake(t, l, false), newFake(t, l, false), newFake(t, l, false)}
+	fakes[1].onLost = func() { panic("ConnectionLost bug") }
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range fakes {
+		if len(c.lost) != 1 || c.fd != -1 {
+			t.Fatalf("fake %d: lost %v, fd %d", i, c.lost, c.fd)
+		}
+	}
+	var pe *loop.PanicError
+	if len(reports) != 1 || !errors.As(reports[0].Err, &pe) || pe.Value != "ConnectionLost bug" ||
+		reports[0].Transport != any(fakes[1]) || !strings.HasSuffix(reports[0].Callback, ".CloseNow") {
+		t.Fatalf("reports %+v", reports)
 	}
 }
