@@ -228,32 +228,47 @@ func (t *Transport) Close() {
 func (t *Transport) Abort() { t.abort(nil) }
 
 func (t *Transport) abort(err error) {
-	t.closing = true
-	t.held = nil
+	if t.drop() {
+		t.lose(err)
+	}
+}
+
+// drop marks the transport closing and drops what it holds (held datagrams, staged replies, the
+// queue); it reports whether the socket is still open.
+func (t *Transport) drop() bool {
+	t.closing, t.held = true, nil
 	if t.batching {
 		t.dropReplies()
 	}
 	if t.lost {
-		return
+		return false
 	}
 	t.size = 0
 	clear(t.queue)
 	t.queue, t.head = t.queue[:0], 0
-	t.lose(err)
+	return true
 }
 
-// lose stops watching the socket, closes it, and schedules ConnectionLost, once. asyncio closes
-// the socket after connection_lost; closing it first means a loop stopped and closed before that
-// callback runs still leaks no descriptor.
+// lose closes the socket and schedules ConnectionLost, once. asyncio closes the socket after
+// connection_lost; closing it first means a loop stopped before that callback runs leaks no
+// descriptor.
 func (t *Transport) lose(err error) {
+	if t.release(err) {
+		t.l.CallSoon(t.connectionLost)
+	}
+}
+
+// release stops watching the socket and closes it, once, keeping err for ConnectionLost; it
+// reports whether it did.
+func (t *Transport) release(err error) bool {
 	if t.lost {
-		return
+		return false
 	}
 	t.lost, t.closing, t.lostErr = true, true, err
 	t.reg.Unregister()
 	sock.Close(t.fd)
 	t.fd = -1
-	t.l.CallSoon(t.connectionLost)
+	return true
 }
 
 // connectionLost calls ConnectionLost once, and lets the loop forget the transport.
@@ -271,18 +286,8 @@ func (t *Transport) untrack() { t.member.Leave(t.l, (*handler)(t)) }
 // closeNow closes at once and runs ConnectionLost before it returns, with err unless the transport
 // was already lost: Loop.Close, which runs no more callbacks, on its caller's goroutine.
 func (t *Transport) closeNow(err error) {
-	if !t.lost {
-		t.closing, t.held = true, nil
-		if t.batching {
-			t.dropReplies()
-		}
-		t.size = 0
-		clear(t.queue)
-		t.queue, t.head = t.queue[:0], 0
-		t.lost, t.lostErr = true, err
-		t.reg.Unregister()
-		sock.Close(t.fd)
-		t.fd = -1
+	if t.drop() {
+		t.release(err)
 	}
 	t.connectionLost()
 }

@@ -459,7 +459,7 @@ func (t *Transport) Close() {
 		return
 	}
 	t.closing = true
-	if t.head == len(t.out) || t.l.IsClosed() { // a closed loop drains nothing: close at once
+	if t.head == len(t.out) {
 		t.lose(nil)
 		return
 	}
@@ -470,28 +470,42 @@ func (t *Transport) Close() {
 func (t *Transport) Abort() { t.abort(nil) }
 
 func (t *Transport) abort(err error) {
-	t.closing = true
-	if t.lost {
-		return
+	if t.drop() {
+		t.lose(err)
 	}
-	t.out, t.head = nil, 0
-	t.lose(err)
 }
 
-// lose stops watching the socket, closes it and schedules ConnectionLost, once (the socket is
-// closed before the callback, unlike asyncio, so that a loop closed before it runs leaks no
-// descriptor). On a closed loop nothing can run ConnectionLost: the server lets go at once.
-func (t *Transport) lose(err error) {
+// drop marks the transport closing and drops its buffer; it reports whether the socket is still
+// open.
+func (t *Transport) drop() bool {
+	t.closing = true
 	if t.lost {
-		return
+		return false
+	}
+	t.out, t.head = nil, 0
+	return true
+}
+
+// lose closes the socket and schedules ConnectionLost, once (the socket is closed before the
+// callback, unlike asyncio, so that a loop stopped before it runs leaks no descriptor). A
+// transport on a closed loop is already lost: Loop.Close closed it.
+func (t *Transport) lose(err error) {
+	if t.release(err) {
+		t.l.CallSoon(t.connectionLost)
+	}
+}
+
+// release stops watching the socket and closes it, once, keeping err for ConnectionLost; it
+// reports whether it did.
+func (t *Transport) release(err error) bool {
+	if t.lost {
+		return false
 	}
 	t.lost, t.closing, t.lostErr = true, true, err
 	t.reg.Unregister()
 	sock.Close(t.fd)
 	t.fd = -1
-	if h := t.l.CallSoon(t.connectionLost); !h.Pending() {
-		t.connectionLost() // a closed loop runs no callbacks (Loop.Close closed every transport before)
-	}
+	return true
 }
 
 // connectionLost calls ConnectionLost once; the loop and the server forget the transport.
@@ -514,13 +528,8 @@ func (t *Transport) untrack() { t.member.Leave(t.l, (*handler)(t)) }
 // closeNow closes at once and runs ConnectionLost before it returns, with err unless the transport
 // was already lost: Loop.Close, which runs no more callbacks, on its caller's goroutine.
 func (t *Transport) closeNow(err error) {
-	if !t.lost {
-		t.closing = true
-		t.out, t.head = nil, 0
-		t.lost, t.lostErr = true, err
-		t.reg.Unregister()
-		sock.Close(t.fd)
-		t.fd = -1
+	if t.drop() {
+		t.release(err)
 	}
 	t.connectionLost()
 }
