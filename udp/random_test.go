@@ -125,12 +125,7 @@ func randomRun(t *testing.T, seed uint64) {
 			t.Fatal(err)
 		}
 	case 2:
-		ctx, cancel := context.WithTimeout(context.Background(), guard)
-		err := l.Shutdown(ctx)
-		cancel()
-		if err != nil || !l.IsClosed() {
-			t.Fatalf("seed %d: Shutdown = %v, closed %v", seed, err, l.IsClosed())
-		}
+		testloop.Shutdown(t, l, guard, fmt.Sprintf("seed %d", seed))
 	}
 	if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
 		t.Fatalf("seed %d: ConnectionLost %v, events %v", seed, r.lost, r.events)

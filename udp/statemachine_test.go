@@ -5,6 +5,7 @@ package udp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aioloop/aioloop/internal/testfd"
+	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
@@ -169,13 +171,8 @@ func TestCreateRacesShutdown(t *testing.T) {
 			})
 		}
 		time.Sleep(time.Duration(round%4) * 50 * time.Microsecond)
-		ctx, cancel := context.WithTimeout(context.Background(), guard)
-		serr := l.Shutdown(ctx)
-		cancel()
+		testloop.Shutdown(t, l, guard, fmt.Sprintf("round %d", round))
 		wg.Wait()
-		if serr != nil || !l.IsClosed() {
-			t.Fatalf("round %d: Shutdown = %v, closed %v", round, serr, l.IsClosed())
-		}
 		for k, r := range recs {
 			switch {
 			case errs[k] == nil && r.made == 1 && len(r.lost) == 1 && r.lost[0] == nil:

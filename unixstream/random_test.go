@@ -150,12 +150,7 @@ func randomStreamRun(t *testing.T, seed uint64) {
 			aborted = true // Loop.Close dropped what was buffered
 		}
 	case 2:
-		ctx, cancel := context.WithTimeout(context.Background(), guard)
-		err := l.Shutdown(ctx)
-		cancel()
-		if err != nil || !l.IsClosed() {
-			t.Fatalf("seed %d: Shutdown = %v, closed %v", seed, err, l.IsClosed())
-		}
+		testloop.Shutdown(t, l, guard, fmt.Sprintf("seed %d", seed))
 	}
 	if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
 		t.Fatalf("seed %d: ConnectionLost %v, events %v", seed, c.lost, c.events)

@@ -38,6 +38,17 @@ func Run(t testing.TB, l *loop.Loop, deadline time.Duration) {
 	}
 }
 
+// Shutdown shuts l down gracefully within the deadline, and fails the test (naming what) if
+// Shutdown fails or leaves the loop open.
+func Shutdown(t testing.TB, l *loop.Loop, deadline time.Duration, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	if err := l.Shutdown(ctx); err != nil || !l.IsClosed() {
+		t.Fatalf("%s: Shutdown = %v, closed %v", what, err, l.IsClosed())
+	}
+}
+
 // ForSeeds calls run with seeds 0, 1, ... and stops at the first that fails the test, naming it:
 // n seeds by default, 20 with -short, AIOLOOP_SEEDS=N for a longer search, AIOLOOP_SEED=K to
 // replay seed K alone.
