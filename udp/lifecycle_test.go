@@ -104,3 +104,69 @@ func TestCreateWithACancelledContextOrANilProtocol(t *testing.T) {
 		t.Fatalf("%d descriptors open before, %d after", before, after)
 	}
 }
+
+// Loop.Close runs each ConnectionLost on its caller; from there a protocol acts on its own
+// transport (Close, Abort, SendTo, twice) and on the others (Abort, SendTo), schedules a callback
+// and tries to make a new endpoint. Each ConnectionLost still runs once, the acts are refused or
+// do nothing, nothing is reported and no descriptor is left, whichever order Close meets them in.
+func TestActionsFromConnectionLostDuringLoopClose(t *testing.T) {
+	before := testfd.Open(t)
+	for round := range 20 {
+		l, err := loop.New(loop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reports []loop.Exception
+		l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
+		var trs []*udp.Transport
+		var recs []*recorder
+		var lateErrs []error
+		for range 3 {
+			r := &recorder{}
+			tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() *recorder { return r }, udp.Options{LocalAddr: "127.0.0.1:0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			trs, recs = append(trs, tr), append(recs, r)
+		}
+		for i, r := range recs {
+			r.onLost = func(r *recorder, err error) {
+				me, other := trs[i], trs[(i+1)%len(trs)]
+				for range 2 {
+					if err := me.SendTo([]byte("x"), other.LocalAddr()); !errors.Is(err, net.ErrClosed) {
+						t.Errorf("round %d: SendTo from its own ConnectionLost = %v", round, err)
+					}
+					me.Close()
+					me.Abort()
+					other.SendTo([]byte("y"), me.LocalAddr())
+					other.Abort()
+				}
+				l.CallSoon(func() { t.Error("a callback scheduled during Close ran") })
+				_, _, err = udp.CreateDatagramEndpoint(context.Background(), l, func() *recorder { return &recorder{} }, udp.Options{LocalAddr: "127.0.0.1:0"})
+				lateErrs = append(lateErrs, err)
+			}
+		}
+		if round%2 == 1 {
+			trs[0].Close() // one already lost, its ConnectionLost scheduled
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range recs {
+			if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
+				t.Fatalf("round %d: endpoint %d: ConnectionLost %v, events %v", round, i, r.lost, r.events)
+			}
+		}
+		for _, err := range lateErrs {
+			if !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("round %d: an endpoint made from ConnectionLost during Close: %v", round, err)
+			}
+		}
+		if len(reports) != 0 {
+			t.Fatalf("round %d: reports %+v", round, reports)
+		}
+	}
+	if after := testfd.Open(t); after != before {
+		t.Fatalf("%d descriptors open before, %d after", before, after)
+	}
+}

@@ -5,6 +5,7 @@ package unixstream_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -217,4 +218,83 @@ func TestCreateWithACancelledContext(t *testing.T) {
 		t.Fatalf("%d descriptors open before, %d after", before, after)
 	}
 	_ = s
+}
+
+// Loop.Close runs each ConnectionLost on its caller; from there a protocol acts on its own
+// connection (Write, WriteEOF, Close, Abort, twice) and on another (Write, Abort), schedules a
+// callback, and tries to connect again. Each ConnectionLost runs once, nothing is reported, the
+// server's WaitClosed returns and no descriptor is left.
+func TestStreamActionsFromConnectionLostDuringLoopClose(t *testing.T) {
+	before := testfd.Open(t)
+	for round := range 10 {
+		l, err := loop.New(loop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reports []loop.Exception
+		l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
+		path := sockPath(t, fmt.Sprintf("acts%d.sock", round))
+		var all []*conn
+		s, err := unixstream.CreateUnixServer(context.Background(), l, func() *conn { c := &conn{}; all = append(all, c); return c },
+			path, unixstream.ServerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			c := &conn{}
+			if _, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() *conn { return c }, path, unixstream.ConnOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, c)
+		}
+		l.CallLater(20*time.Millisecond, l.Stop) // let the server accept both
+		run(t, l)
+		var lateErrs []error
+		for i, c := range all {
+			c.onLost = func(c *conn, err error) {
+				other := all[(i+1)%len(all)].t
+				for range 2 {
+					if err := c.t.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+						t.Errorf("round %d: Write from its own ConnectionLost = %v", round, err)
+					}
+					c.t.WriteEOF()
+					c.t.Close()
+					c.t.Abort()
+					other.Write([]byte("y"))
+					other.Abort()
+				}
+				l.CallSoon(func() { t.Error("a callback scheduled during Close ran") })
+				_, _, err = unixstream.CreateUnixConnection(context.Background(), l, never, path, unixstream.ConnOptions{})
+				lateErrs = append(lateErrs, err)
+			}
+		}
+		if round%2 == 1 {
+			all[0].t.Close() // one already lost, its ConnectionLost scheduled
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 4 {
+			t.Fatalf("round %d: %d connections, want 4", round, len(all))
+		}
+		for i, c := range all {
+			if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
+				t.Fatalf("round %d: connection %d: ConnectionLost %v, events %v", round, i, c.lost, c.events)
+			}
+		}
+		for _, err := range lateErrs {
+			if err == nil {
+				t.Fatalf("round %d: a connection made from ConnectionLost during Close", round)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		err = s.WaitClosed(ctx)
+		cancel()
+		if err != nil || len(reports) != 0 {
+			t.Fatalf("round %d: WaitClosed = %v, reports %+v", round, err, reports)
+		}
+	}
+	if after := testfd.Open(t); after != before {
+		t.Fatalf("%d descriptors open before, %d after", before, after)
+	}
 }
