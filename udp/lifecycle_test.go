@@ -130,7 +130,7 @@ func TestActionsFromConnectionLostDuringLoopClose(t *testing.T) {
 			trs, recs = append(trs, tr), append(recs, r)
 		}
 		for i, r := range recs {
-			r.onLost = func(r *recorder, err error) {
+			r.onLost = func(*recorder, error) {
 				me, other := trs[i], trs[(i+1)%len(trs)]
 				for range 2 {
 					if err := me.SendTo([]byte("x"), other.LocalAddr()); !errors.Is(err, net.ErrClosed) {
@@ -142,8 +142,8 @@ func TestActionsFromConnectionLostDuringLoopClose(t *testing.T) {
 					other.Abort()
 				}
 				l.CallSoon(func() { t.Error("a callback scheduled during Close ran") })
-				_, _, err = udp.CreateDatagramEndpoint(context.Background(), l, func() *recorder { return &recorder{} }, udp.Options{LocalAddr: "127.0.0.1:0"})
-				lateErrs = append(lateErrs, err)
+				_, _, lateErr := udp.CreateDatagramEndpoint(context.Background(), l, func() *recorder { return &recorder{} }, udp.Options{LocalAddr: "127.0.0.1:0"})
+				lateErrs = append(lateErrs, lateErr)
 			}
 		}
 		if round%2 == 1 {

@@ -251,7 +251,7 @@ func TestStreamActionsFromConnectionLostDuringLoopClose(t *testing.T) {
 		run(t, l)
 		var lateErrs []error
 		for i, c := range all {
-			c.onLost = func(c *conn, err error) {
+			c.onLost = func(c *conn, _ error) {
 				other := all[(i+1)%len(all)].t
 				for range 2 {
 					if err := c.t.Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
@@ -264,8 +264,8 @@ func TestStreamActionsFromConnectionLostDuringLoopClose(t *testing.T) {
 					other.Abort()
 				}
 				l.CallSoon(func() { t.Error("a callback scheduled during Close ran") })
-				_, _, err = unixstream.CreateUnixConnection(context.Background(), l, never, path, unixstream.ConnOptions{})
-				lateErrs = append(lateErrs, err)
+				_, _, lateErr := unixstream.CreateUnixConnection(context.Background(), l, never, path, unixstream.ConnOptions{})
+				lateErrs = append(lateErrs, lateErr)
 			}
 		}
 		if round%2 == 1 {
