@@ -2,6 +2,7 @@ package unixstream
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"syscall"
@@ -12,13 +13,32 @@ import (
 	"github.com/aioloop/aioloop/loop"
 )
 
-// ConnOptions are CreateUnixConnection's keyword arguments. TLS arrives with the TLS issue.
+// ConnOptions are CreateUnixConnection's keyword arguments.
 type ConnOptions struct {
 	// Sock is sock: an existing connected Unix stream socket (an *os.File, a *net.UnixConn, ...)
 	// used instead of a path. The transport works on its own duplicate of the descriptor; the
 	// caller's object stays open and is the caller's to close. The duplicate shares the caller's
 	// open file, so the caller's socket becomes non-blocking too, as asyncio makes it.
 	Sock syscall.Conn
+
+	// TLS is ssl: present, the connection speaks TLS through crypto/tls with this configuration
+	// (cloned; the caller's is not changed). The handshake runs on a goroutine of its own and the
+	// create call waits for it, as asyncio's await does; the factory and ConnectionMade run once it
+	// has succeeded, and a failed or timed-out handshake calls neither and fails the call with an
+	// error that says which check or which limit. tls.Config's callbacks run on the handshake
+	// goroutine; ClientSessionCache.Put may run on the loop goroutine (TLS 1.3 tickets arrive after
+	// the handshake) and must not block. Renegotiation is refused: it would block the loop.
+	TLS *tls.Config
+	// ServerHostname is server_hostname: the name the server's certificate must be valid for.
+	// Required with TLS unless TLS.ServerName is set or TLS.InsecureSkipVerify: a Unix path has no
+	// host name (asyncio raises the same).
+	ServerHostname string
+	// HandshakeTimeout is ssl_handshake_timeout: how long the handshake may take. Default 60 s.
+	// The create call's context bounds it too.
+	HandshakeTimeout time.Duration
+	// ShutdownTimeout is ssl_shutdown_timeout: how long Close waits for the peer's close_notify.
+	// Default 30 s.
+	ShutdownTimeout time.Duration
 }
 
 // ErrPathTooLong is returned, before any socket is made, for a path longer than a Unix socket
@@ -80,11 +100,17 @@ func createConnection(ctx context.Context, l *loop.Loop, noFactory bool, factory
 	if err := checkPath("path", path); err != nil {
 		return nil, nil, err
 	}
+	tp, err := newTLSParams("ConnOptions", opts.TLS, false, opts.ServerHostname, opts.HandshakeTimeout, opts.ShutdownTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tp != nil && l.InLoop() {
+		return nil, nil, errors.New("unixstream: CreateUnixConnection with TLS on the loop goroutine would block it for the handshake; call it from another goroutine, or connect without TLS and call Transport.StartTLS")
+	}
 	if err := context.Cause(ctx); err != nil {
 		return nil, nil, err
 	}
 	var fd int
-	var err error
 	if opts.Sock != nil {
 		fd, err = adoptStream(opts.Sock, "ConnOptions.Sock")
 	} else {
@@ -95,14 +121,26 @@ func createConnection(ctx context.Context, l *loop.Loop, noFactory bool, factory
 	}
 	t := newTransport(l, fd)
 	var p BaseProtocol
+	var w *handshakeWaiter
 	ran := false
-	derr := l.Do(ctx, func() { ran = true; p, err = t.start(factory) })
+	derr := l.Do(ctx, func() {
+		ran = true
+		if tp == nil {
+			p, err = t.start(factory)
+			return
+		}
+		w = newHandshakeWaiter()
+		err = t.connectTLS(ctx, tp, factory, w)
+	})
 	if !ran { // the loop closed or ctx ended first: start never ran, and the socket is still ours
 		sock.Close(fd)
 		return nil, nil, derr
 	}
+	if err == nil && w != nil {
+		p, err = w.wait(ctx)
+	}
 	if err != nil {
-		return nil, nil, err // start closed the socket
+		return nil, nil, err // the socket is closed, or will be when the handshake ends
 	}
 	return t, p, nil
 }

@@ -2,6 +2,7 @@ package unixstream
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -38,6 +39,26 @@ type ServerOptions struct {
 	// Mode, when not zero, is given to the socket file after bind (chmod), so that only those
 	// allowed may connect; beyond asyncio. Filesystem paths only.
 	Mode fs.FileMode
+
+	// TLS is ssl: present, every connection speaks TLS through crypto/tls with this configuration
+	// (cloned when the server is made; it must hold a certificate). Each connection's handshake
+	// runs on a goroutine of its own; the factory and ConnectionMade run once it has succeeded. A
+	// failed handshake is reported to the loop's exception handler, the connection is closed and
+	// the server goes on. tls.Config's callbacks (GetCertificate, VerifyConnection, ...) run on
+	// the handshake goroutines.
+	TLS *tls.Config
+	// HandshakeTimeout is ssl_handshake_timeout: how long a handshake may take. Default 60 s.
+	HandshakeTimeout time.Duration
+	// ShutdownTimeout is ssl_shutdown_timeout: how long Close waits for the peer's close_notify.
+	// Default 30 s.
+	ShutdownTimeout time.Duration
+	// MaxHandshakes bounds the handshakes in flight; beyond asyncio, which has no bound. At the
+	// bound the server stops accepting (the listen backlog holds the clients, and then refuses
+	// them) until a handshake ends. Default DefaultMaxHandshakes (1024): an accept storm then
+	// costs at most about 1024 goroutines and their handshake state (some tens of MiB), while a
+	// peer that opens connections and sends nothing must hold 1024 of them for the handshake
+	// timeout to stall the server's new handshakes. 0 is the default; negative is refused.
+	MaxHandshakes int
 }
 
 // Errors of CreateUnixServer.
@@ -53,21 +74,24 @@ const (
 
 // Server is a listening Unix socket and the connections it accepted (asyncio's Server).
 type Server struct {
-	l        *loop.Loop
-	factory  func() BaseProtocol
-	fd       int
-	reg      reactor.Registration
-	path     string
-	file     os.FileInfo // the socket file this server bound, for the clean-up check
-	made     os.FileInfo // the socket file listen's bind made (with KeepSocketFile too)
-	backlog  int
-	clients  map[*Transport]struct{}
-	serving  atomic.Bool
-	closed   bool
-	member   reactor.Member // in the loop's resources, which Close and Shutdown close
-	resting  bool           // accepting paused after EMFILE/ENFILE
-	done     chan struct{}
-	doneOnce sync.Once
+	l             *loop.Loop
+	factory       func() BaseProtocol
+	fd            int
+	reg           reactor.Registration
+	path          string
+	file          os.FileInfo // the socket file this server bound, for the clean-up check
+	made          os.FileInfo // the socket file listen's bind made (with KeepSocketFile too)
+	backlog       int
+	clients       map[*Transport]struct{}
+	serving       atomic.Bool
+	closed        bool
+	member        reactor.Member // in the loop's resources, which Close and Shutdown close
+	resting       bool           // accepting paused after EMFILE/ENFILE
+	tls           *tlsParams     // nil without TLS
+	maxHandshakes int
+	handshakes    int // TLS handshakes in flight
+	done          chan struct{}
+	doneOnce      sync.Once
 }
 
 // CreateUnixServer listens on the Unix socket at path (a filesystem path, or "@name" on Linux), or
@@ -104,6 +128,14 @@ func createServer(ctx context.Context, l *loop.Loop, factory func() BaseProtocol
 		return nil, errors.New("unixstream: ServerOptions.Mode needs a filesystem path")
 	case opts.Mode&^fs.ModePerm != 0:
 		return nil, fmt.Errorf("unixstream: ServerOptions.Mode %v has bits beyond the permissions", opts.Mode)
+	case opts.MaxHandshakes < 0:
+		return nil, fmt.Errorf("unixstream: ServerOptions.MaxHandshakes is %d; want >= 0 (0: the default %d)", opts.MaxHandshakes, DefaultMaxHandshakes)
+	case opts.MaxHandshakes != 0 && opts.TLS == nil:
+		return nil, errors.New("unixstream: ServerOptions.MaxHandshakes is only meaningful with ServerOptions.TLS")
+	}
+	tp, err := newTLSParams("ServerOptions", opts.TLS, true, "", opts.HandshakeTimeout, opts.ShutdownTimeout)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkPath("path", path); err != nil {
 		return nil, err
@@ -115,8 +147,11 @@ func createServer(ctx context.Context, l *loop.Loop, factory func() BaseProtocol
 	if backlog == 0 {
 		backlog = 100
 	}
-	s := &Server{l: l, factory: factory, fd: -1, backlog: backlog, clients: make(map[*Transport]struct{}), done: make(chan struct{})}
-	var err error
+	s := &Server{l: l, factory: factory, fd: -1, backlog: backlog, clients: make(map[*Transport]struct{}), done: make(chan struct{}),
+		tls: tp, maxHandshakes: opts.MaxHandshakes}
+	if s.maxHandshakes == 0 {
+		s.maxHandshakes = DefaultMaxHandshakes
+	}
 	if opts.Sock != nil {
 		if s.fd, err = adoptStream(opts.Sock, "ServerOptions.Sock"); err == nil {
 			_, s.path, err = sock.LocalAddr(s.fd)
@@ -360,6 +395,10 @@ func (a *acceptor) OnReadable() {
 		if s.closed || s.resting {
 			return
 		}
+		if s.tls != nil && s.handshakes >= s.maxHandshakes {
+			s.setAccepting()
+			return
+		}
 		fd, err := sock.Accept(s.fd)
 		if err != nil {
 			switch sock.Errno(err) {
@@ -382,10 +421,44 @@ func (a *acceptor) OnReadable() {
 		t := newTransport(s.l, fd)
 		t.server = s
 		s.clients[t] = struct{}{}
-		if _, err := t.start(s.factory); err != nil {
+		if s.tls != nil {
+			err = t.acceptTLS(s)
+		} else {
+			_, err = t.start(s.factory)
+		}
+		if err != nil {
 			s.l.CallExceptionHandler(loop.Exception{Message: "unixstream: accepted connection failed to start", Err: err, Transport: s})
 		}
 	}
+}
+
+// setAccepting watches the listener unless accepting rests (EMFILE) or the handshakes in flight
+// are at ServerOptions.MaxHandshakes.
+func (s *Server) setAccepting() {
+	if s.closed || !s.serving.Load() {
+		return
+	}
+	var in reactor.Interest
+	if !s.resting && (s.tls == nil || s.handshakes < s.maxHandshakes) {
+		in = reactor.Readable
+	}
+	s.reg.SetInterest(in)
+}
+
+// handshakeEnded lets one more handshake in.
+func (s *Server) handshakeEnded() {
+	s.handshakes--
+	if s.handshakes == s.maxHandshakes-1 {
+		s.setAccepting()
+	}
+}
+
+// reportHandshake reports a failed handshake on an accepted connection; the server goes on.
+func (s *Server) reportHandshake(err error) {
+	s.l.CallExceptionHandler(loop.Exception{
+		Message: fmt.Sprintf("unixstream: TLS handshake failed on a connection accepted on %q; the connection is closed", s.path),
+		Err:     err, Transport: s,
+	})
 }
 
 // restAccept reports err and stops accepting for acceptRetry, then tries again.
@@ -395,11 +468,9 @@ func (s *Server) restAccept(what string, err error) {
 		Err:     err, Transport: s,
 	})
 	s.resting = true
-	s.reg.SetInterest(0)
+	s.setAccepting()
 	s.l.CallLater(acceptRetry, func() {
 		s.resting = false
-		if !s.closed {
-			s.reg.SetInterest(reactor.Readable)
-		}
+		s.setAccepting()
 	})
 }

@@ -27,8 +27,9 @@ var (
 
 // loopState is what every stream transport of one loop shares; one of them runs at a time.
 type loopState struct {
-	rbuf []byte
-	w    *sock.Writer
+	rbuf   []byte
+	w      *sock.Writer
+	gather []byte // TLS Writev's plaintext, made on first use
 }
 
 type loopStateKey struct{}
@@ -64,6 +65,7 @@ type Transport struct {
 	gone     bool           // ConnectionLost ran, or the start failed
 	lostErr  error          // what ConnectionLost gets
 	member   reactor.Member // in the loop's resources, which Close and Shutdown close
+	tls      *tlsState      // nil without TLS
 }
 
 func newTransport(l *loop.Loop, fd int) *Transport {
@@ -90,12 +92,34 @@ func (h *handler) CloseNow(err error) { (*Transport)(h).closeNow(err) }
 // start registers the socket, makes the protocol and calls ConnectionMade; loop goroutine. On any
 // failure (a panic in the factory or ConnectionMade included) the socket is closed here and the
 // transport is dead (kill): a protocol that kept it cannot reach a descriptor number reused since.
-func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err error) {
+func (t *Transport) start(factory func() BaseProtocol) (BaseProtocol, error) {
+	if err := t.open(reactor.Readable); err != nil {
+		t.kill()
+		return nil, err
+	}
+	return t.make(factory)
+}
+
+// open learns the addresses, joins the loop's resources and registers the socket with interest in;
+// loop goroutine. On failure the caller kills the transport.
+func (t *Transport) open(in reactor.Interest) (err error) {
 	t.st = stateOf(t.l)
 	_, t.local, _ = sock.LocalAddr(t.fd)
 	if _, path, ok := sock.PeerAddr(t.fd); ok {
 		t.remote = path
 	}
+	if err = t.member.Join(t.l, (*handler)(t)); err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	if t.reg, err = reactor.Of(t.l).Register(t.fd, (*handler)(t), in); err != nil {
+		return fmt.Errorf("unixstream: %w", err)
+	}
+	return nil
+}
+
+// make runs the factory and ConnectionMade on an open transport; a failure (a panic included)
+// kills it.
+func (t *Transport) make(factory func() BaseProtocol) (p BaseProtocol, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("unixstream: protocol factory or ConnectionMade: %w", &loop.PanicError{Value: v, Stack: debug.Stack()})
@@ -111,12 +135,6 @@ func (t *Transport) start(factory func() BaseProtocol) (p BaseProtocol, err erro
 	if err := t.SetProtocol(p); err != nil {
 		return nil, err
 	}
-	if err = t.member.Join(t.l, (*handler)(t)); err != nil {
-		return nil, fmt.Errorf("unixstream: %w", err)
-	}
-	if t.reg, err = reactor.Of(t.l).Register(t.fd, (*handler)(t), reactor.Readable); err != nil {
-		return nil, fmt.Errorf("unixstream: %w", err)
-	}
 	p.ConnectionMade(t)
 	return p, nil
 }
@@ -130,6 +148,9 @@ func (t *Transport) kill() {
 	}
 	t.lost, t.gone = true, true
 	t.out, t.head = nil, 0
+	if t.tls != nil {
+		t.tls.stop(errHandshakeClosed)
+	}
 	t.untrack()
 	if t.reg != nil {
 		t.reg.Unregister()
@@ -209,6 +230,9 @@ func (t *Transport) ResumeReading() {
 	}
 	t.reading = true
 	t.setInterest()
+	if t.tls != nil && !t.tls.handshaking {
+		t.queueDrain() // crypto/tls may hold decrypted bytes that epoll cannot see
+	}
 }
 
 // setInterest watches for reading while reading is wanted, and for writing while data waits.
@@ -223,11 +247,27 @@ func (t *Transport) setInterest() {
 	if t.head < len(t.out) {
 		in |= reactor.Writable
 	}
+	if ts := t.tls; ts != nil {
+		switch {
+		case ts.handshaking:
+			in = 0 // the handshake goroutine does the socket's I/O
+		case ts.shutdown && !ts.peerDone:
+			in |= reactor.Readable // waiting for the peer's close_notify
+		}
+	}
 	t.reg.SetInterest(in)
 }
 
-// WriteBufferSize returns the bytes waiting to be written (get_write_buffer_size).
-func (t *Transport) WriteBufferSize() int { return len(t.out) - t.head }
+// WriteBufferSize returns the bytes waiting to be written (get_write_buffer_size). With TLS it
+// counts the records waiting, and plaintext written during a StartTLS handshake, as asyncio counts
+// both.
+func (t *Transport) WriteBufferSize() int {
+	n := len(t.out) - t.head
+	if t.tls != nil {
+		n += len(t.tls.pending)
+	}
+	return n
+}
 
 // WriteBufferLimits returns the low- and high-water marks (get_write_buffer_limits).
 func (t *Transport) WriteBufferLimits() (low, high int) { return t.flow.Limits() }
@@ -261,6 +301,10 @@ func (t *Transport) Write(b []byte) error {
 	if err := t.writable(); err != nil || len(b) == 0 {
 		return err
 	}
+	if t.tls != nil {
+		t.writeTLS(b)
+		return nil
+	}
 	if t.head == len(t.out) {
 		n, err := sock.Write(t.fd, b)
 		if err != nil && !sock.Temporary(err) {
@@ -278,6 +322,10 @@ func (t *Transport) Write(b []byte) error {
 func (t *Transport) Writev(bufs [][]byte) error {
 	if err := t.writable(); err != nil {
 		return err
+	}
+	if t.tls != nil {
+		t.writevTLS(bufs)
+		return nil
 	}
 	if t.head == len(t.out) {
 		n, err := t.st.w.Writev(t.fd, bufs)
@@ -315,16 +363,21 @@ func (t *Transport) buffer(b []byte) {
 	if len(b) == 0 || t.lost {
 		return
 	}
-	wasEmpty := t.head == len(t.out)
+	if t.appendOut(b) {
+		t.setInterest()
+	}
+	t.flow.MaybePause(t.WriteBufferSize())
+}
+
+// appendOut appends b to the write buffer and reports whether the buffer was empty before.
+func (t *Transport) appendOut(b []byte) (wasEmpty bool) {
+	wasEmpty = t.head == len(t.out)
 	if t.head > 0 && t.head >= len(t.out)/2 { // reclaim the written front before growing
 		t.out = t.out[:copy(t.out, t.out[t.head:])]
 		t.head = 0
 	}
 	t.out = append(t.out, b...)
-	if wasEmpty {
-		t.setInterest()
-	}
-	t.flow.MaybePause(t.WriteBufferSize())
+	return wasEmpty
 }
 
 // WriteEOF closes the writing side once the buffer is written (write_eof); the peer reads EOF and
@@ -332,6 +385,9 @@ func (t *Transport) buffer(b []byte) {
 func (t *Transport) WriteEOF() error {
 	if t.closing {
 		return errClosed
+	}
+	if t.tls != nil {
+		return ErrNoHalfClose
 	}
 	if t.eofAsked {
 		return nil
@@ -343,8 +399,9 @@ func (t *Transport) WriteEOF() error {
 	return nil
 }
 
-// CanWriteEOF reports true: Unix stream sockets can half-close (can_write_eof).
-func (t *Transport) CanWriteEOF() bool { return true }
+// CanWriteEOF reports whether WriteEOF works (can_write_eof): true for a Unix stream socket, false
+// with TLS, which has no half-close.
+func (t *Transport) CanWriteEOF() bool { return t.tls == nil }
 
 // onReadable reads and delivers data. A panic in a protocol method ends the connection with the
 // *loop.PanicError after reporting it, as asyncio's _fatal_error does.
@@ -360,6 +417,10 @@ func (t *Transport) onReadable() {
 			t.abort(pe)
 		}
 	}()
+	if t.tls != nil {
+		t.readTLS()
+		return
+	}
 	for range readBudget {
 		if t.closing || !t.reading || t.eof {
 			return
@@ -422,6 +483,8 @@ func (t *Transport) onWritable() {
 		return
 	}
 	switch {
+	case t.closing && t.tls != nil:
+		t.maybeShutDown() // once the peer's close_notify is in too
 	case t.closing:
 		t.lose(nil)
 	case t.eofAsked:
@@ -454,8 +517,19 @@ func (t *Transport) fatal(err error) {
 }
 
 // Close stops reading, writes what is buffered, then closes and calls ConnectionLost(nil) (close).
+// With TLS, close_notify follows what is buffered, and the socket is closed once the peer answers
+// with its own (or closes) or the shutdown timeout passes, which ConnectionLost then reports; Close
+// during the handshake aborts it.
 func (t *Transport) Close() {
 	if t.closing {
+		return
+	}
+	if t.tls != nil {
+		if t.tls.handshaking {
+			t.endHandshake(errHandshakeClosed, nil, false)
+		} else {
+			t.closeTLS()
+		}
 		return
 	}
 	t.closing = true
@@ -470,6 +544,14 @@ func (t *Transport) Close() {
 func (t *Transport) Abort() { t.abort(nil) }
 
 func (t *Transport) abort(err error) {
+	if t.tls != nil && t.tls.handshaking {
+		why := err
+		if why == nil {
+			why = errHandshakeAborted
+		}
+		t.endHandshake(why, err, false)
+		return
+	}
 	if t.drop() {
 		t.lose(err)
 	}
@@ -502,6 +584,9 @@ func (t *Transport) release(err error) bool {
 		return false
 	}
 	t.lost, t.closing, t.lostErr = true, true, err
+	if t.tls != nil {
+		t.tls.stop(errHandshakeClosed)
+	}
 	t.reg.Unregister()
 	sock.Close(t.fd)
 	t.fd = -1
@@ -528,6 +613,10 @@ func (t *Transport) untrack() { t.member.Leave(t.l, (*handler)(t)) }
 // closeNow closes at once and runs ConnectionLost before it returns, with err unless the transport
 // was already lost: Loop.Close, which runs no more callbacks, on its caller's goroutine.
 func (t *Transport) closeNow(err error) {
+	if t.tls != nil && t.tls.handshaking {
+		t.endHandshake(err, err, true)
+		return
+	}
 	if t.drop() {
 		t.release(err)
 	}

@@ -124,6 +124,17 @@ func Adopt(rc syscall.RawConn) (Info, error) {
 // Close closes fd.
 func Close(fd int) error { return os.NewSyscallError("close", unix.Close(fd)) }
 
+// DupFile returns a duplicate of the non-blocking socket fd as an *os.File on Go's own poller:
+// its Read and Write park the calling goroutine instead of blocking a thread, and SetDeadline
+// interrupts them. Closing the file closes only the duplicate.
+func DupFile(fd int, name string) (*os.File, error) {
+	d, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl F_DUPFD_CLOEXEC", err)
+	}
+	return os.NewFile(uintptr(d), name), nil
+}
+
 // syscallError wraps a hot-path call's error as os.NewSyscallError does, except "not now" (EAGAIN,
 // EINTR), which comes back as the bare errno: a small integer in an interface does not allocate,
 // and a loop meets it on every drained socket.

@@ -5,6 +5,7 @@ package sock
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 )
@@ -42,6 +43,7 @@ func Connect(int, int, netip.AddrPort, string) error           { return ErrUnsup
 func LocalAddr(int) (netip.AddrPort, string, error)            { return netip.AddrPort{}, "", ErrUnsupported }
 func PeerAddr(int) (netip.AddrPort, string, bool)              { return netip.AddrPort{}, "", false }
 func Close(int) error                                          { return ErrUnsupported }
+func DupFile(int, string) (*os.File, error)                    { return nil, ErrUnsupported }
 func Bound(string) (bool, error)                               { return false, ErrUnsupported }
 func Temporary(error) bool                                     { return false }
 func SendTo(int, []byte, *Sockaddr) error                      { return ErrUnsupported }
