@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 
 	"github.com/aioloop/aioloop/internal/sock"
 )
@@ -18,7 +19,11 @@ import (
 // handshake failed, after the transport was closed. prefix is StartTLS's bytes already read.
 // parent's end, the handshake timeout, Close and Abort all end the handshake.
 func (t *Transport) beginTLS(parent context.Context, p *tlsParams, prefix []byte, finish func(error)) error {
-	f, err := sock.DupFile(t.fd, "unixstream-tls")
+	name := t.remote
+	if name == "" {
+		name = "unix socket"
+	}
+	f, err := sock.DupFile(t.fd, name)
 	if err != nil {
 		return fmt.Errorf("unixstream: TLS handshake: %w", err)
 	}
@@ -52,6 +57,8 @@ func handshake(ctx context.Context, t *Transport, ts *tlsState, f interface{ Clo
 			err = cause // the context ended it: the timeout, the create call's context, or a close
 		} else if errors.Is(err, io.EOF) {
 			err = fmt.Errorf("the peer closed the connection during the TLS handshake: %w", io.ErrUnexpectedEOF)
+		} else if e := sock.Errno(err); e == syscall.EPIPE || e == syscall.ECONNRESET {
+			err = fmt.Errorf("the peer closed the connection during the TLS handshake: %w", err)
 		}
 	}
 	release()
