@@ -1,0 +1,170 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package unixstream_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/internal/testcert"
+	"github.com/aioloop/aioloop/internal/testfd"
+	"github.com/aioloop/aioloop/loop"
+	"github.com/aioloop/aioloop/unixstream"
+)
+
+// TestTLSOptionErrors: bad TLS options are refused before any socket is made, naming the field.
+func TestTLSOptionErrors(t *testing.T) {
+	certs := testcert.Get()
+	l := newLoop(t)
+	path := sockPath(t, "never.sock")
+	before := testfd.Open(t)
+	reneg := certs.ClientConfig(0)
+	reneg.Renegotiation = tls.RenegotiateOnceAsClient
+	conn := []struct {
+		opts unixstream.ConnOptions
+		want string
+	}{
+		{unixstream.ConnOptions{TLS: certs.ClientConfig(0)}, "ConnOptions.ServerHostname is required"},
+		{unixstream.ConnOptions{ServerHostname: "x"}, "ConnOptions.ServerHostname is only meaningful with ConnOptions.TLS"},
+		{unixstream.ConnOptions{HandshakeTimeout: time.Second}, "ConnOptions.HandshakeTimeout is only meaningful"},
+		{unixstream.ConnOptions{ShutdownTimeout: time.Second}, "ConnOptions.ShutdownTimeout is only meaningful"},
+		{unixstream.ConnOptions{TLS: certs.ClientConfig(0), ServerHostname: "x", HandshakeTimeout: -1}, "ConnOptions.HandshakeTimeout is -1ns"},
+		{unixstream.ConnOptions{TLS: certs.ClientConfig(0), ServerHostname: "x", ShutdownTimeout: -1}, "ConnOptions.ShutdownTimeout is -1ns"},
+		{unixstream.ConnOptions{TLS: reneg, ServerHostname: "x"}, "ConnOptions.TLS.Renegotiation"},
+	}
+	for _, c := range conn {
+		_, _, err := unixstream.CreateUnixConnection(context.Background(), l, newRec, path, c.opts)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v; want %q", c.opts, err, c.want)
+		}
+	}
+	srv := []struct {
+		opts unixstream.ServerOptions
+		want string
+	}{
+		{unixstream.ServerOptions{TLS: &tls.Config{}}, "ServerOptions.TLS has no certificate"},
+		{unixstream.ServerOptions{MaxHandshakes: 3}, "ServerOptions.MaxHandshakes is only meaningful"},
+		{unixstream.ServerOptions{TLS: certs.ServerConfig(0), MaxHandshakes: -1}, "ServerOptions.MaxHandshakes is -1"},
+		{unixstream.ServerOptions{HandshakeTimeout: time.Second}, "ServerOptions.HandshakeTimeout is only meaningful"},
+	}
+	for _, c := range srv {
+		_, err := unixstream.CreateUnixServer(context.Background(), l, newRec, path, c.opts)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v; want %q", c.opts, err, c.want)
+		}
+	}
+	// On the loop goroutine a TLS create call would block the loop: refused.
+	var err error
+	l.CallSoon(func() {
+		_, _, err = unixstream.CreateUnixConnection(context.Background(), l, newRec, path,
+			unixstream.ConnOptions{TLS: certs.ClientConfig(0), ServerHostname: "x"})
+		l.Stop()
+	})
+	run(t, l)
+	if err == nil || !strings.Contains(err.Error(), "StartTLS") {
+		t.Errorf("on the loop: %v", err)
+	}
+	if n := testfd.Open(t); n != before {
+		t.Fatalf("%d descriptors open; %d before", n, before)
+	}
+}
+
+// TestTLSCreateContext: the create call's context bounds the handshake: once it ends the call
+// fails with its cause, the factory is never called, and nothing is left open.
+func TestTLSCreateContext(t *testing.T) {
+	certs := testcert.Get()
+	l := newLoop(t)
+	startLoop(t, l)
+	path := sockPath(t, "silent.sock")
+	conns := silentListener(t, path)
+	before := testfd.Open(t)
+	cause := errors.New("the caller gave up")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	time.AfterFunc(50*time.Millisecond, func() { cancel(cause) })
+	made := false
+	_, _, err := unixstream.CreateUnixConnection(ctx, l, func() *rec { made = true; return newRec() }, path,
+		unixstream.ConnOptions{TLS: certs.ClientConfig(0), ServerHostname: testcert.ServerName})
+	if !errors.Is(err, cause) || made {
+		t.Fatalf("err %v, made %v", err, made)
+	}
+	(<-conns).Close() // the listener's end
+	waitFDs(t, before)
+}
+
+// waitFDs waits (boundedly) for the descriptors to come back to before: a handshake goroutine
+// closes its duplicate as it ends.
+func waitFDs(t *testing.T, before int) {
+	t.Helper()
+	for i := 0; ; i++ {
+		n := testfd.Open(t)
+		if n <= before {
+			return
+		}
+		if i == 400 {
+			t.Fatalf("%d descriptors open; %d before", n, before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTLSLoopCloseInHandshake: Loop.Close with handshakes in flight on both sides (the client's
+// create call waiting, the server's handshake started) ends them: the create call returns an
+// error matching net.ErrClosed, no protocol is made, nothing is reported, no descriptor is left.
+func TestTLSLoopCloseInHandshake(t *testing.T) {
+	certs := testcert.Get()
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := reports(l)
+	before := testfd.Open(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := sockPath(t, "tls.sock")
+	sc := certs.ServerConfig(0)
+	inHandshake := make(chan struct{})
+	sc.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
+		close(inHandshake)
+		<-ctx.Done() // holds the server's handshake until the test ends
+		return nil, errors.New("too late")
+	}
+	made := false
+	if _, err := unixstream.CreateUnixServer(context.Background(), l, func() *rec { made = true; return newRec() }, path,
+		unixstream.ServerOptions{TLS: sc}); err != nil {
+		t.Fatal(err)
+	}
+	res := make(chan error, 1)
+	go func() {
+		_, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() *rec { made = true; return newRec() }, path,
+			unixstream.ConnOptions{TLS: certs.ClientConfig(0), ServerHostname: testcert.ServerName})
+		res <- err
+	}()
+	<-inHandshake
+	l.Stop()
+	<-errc
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("create call: %v", err)
+	}
+	cancel()
+	waitFDs(t, before)
+	if made {
+		t.Fatal("a protocol was made")
+	}
+	select {
+	case e := <-rep:
+		t.Fatalf("reported: %s: %v", e.Message, e.Err)
+	default:
+	}
+}
