@@ -117,6 +117,9 @@ type tlsState struct {
 	cancel      context.CancelCauseFunc // ends the handshake's context
 	finish      func(err error)         // the create call's, the server's or StartTLS's ending, on the loop
 	pending     []byte                  // StartTLS: plaintext written during the handshake
+	flushFirst  bool                    // StartTLS: the handshake waits for the plaintext buffered
+	deadline    time.Time               // StartTLS: the handshake's end, counted from the call
+	counted     bool                    // holds one of the server's MaxHandshakes
 
 	shutdown bool             // Close queued close_notify; reading discards until the peer's
 	peerDone bool             // the peer's close_notify, or EOF, was read

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 
 	"github.com/aioloop/aioloop/internal/sock"
 )
@@ -16,19 +17,18 @@ import (
 // goroutine of its own over a duplicate of the socket on Go's poller (see recordConn), while the
 // transport's registration stays quiet; the goroutine ends with the handshake and posts the
 // result, and finish runs on the loop with it: nil once the records phase has begun, or why the
-// handshake failed, after the transport was closed. prefix is StartTLS's bytes already read.
-// parent's end, the handshake timeout, Close and Abort all end the handshake.
-func (t *Transport) beginTLS(parent context.Context, p *tlsParams, prefix []byte, finish func(error)) error {
-	name := t.remote
-	if name == "" {
-		name = "unix socket"
-	}
-	f, err := sock.DupFile(t.fd, name)
-	if err != nil {
-		return fmt.Errorf("unixstream: TLS handshake: %w", err)
-	}
+// handshake failed, after the transport was closed. parent's end, the handshake timeout, Close and
+// Abort all end the handshake.
+func (t *Transport) beginTLS(parent context.Context, p *tlsParams, finish func(error)) error {
+	t.prepareTLS(p, nil, finish)
+	return t.launchTLS(parent, time.Now().Add(p.handshakeTimeout))
+}
+
+// prepareTLS gives the transport its TLS layer, in the handshake state; prefix is StartTLS's bytes
+// already read. Nothing runs yet.
+func (t *Transport) prepareTLS(p *tlsParams, prefix []byte, finish func(error)) *tlsState {
 	ts := &tlsState{params: p, handshaking: true, finish: finish}
-	ts.rc = recordConn{t: t, hs: f, prefix: prefix,
+	ts.rc = recordConn{t: t, prefix: prefix,
 		local: &net.UnixAddr{Name: t.local, Net: "unix"}, remote: &net.UnixAddr{Name: t.remote, Net: "unix"}}
 	if p.server {
 		ts.conn = tls.Server(&ts.rc, p.cfg)
@@ -37,15 +37,39 @@ func (t *Transport) beginTLS(parent context.Context, p *tlsParams, prefix []byte
 	}
 	ts.drain = t.drainTLS
 	t.tls = ts
+	return ts
+}
+
+// launchTLS starts the handshake goroutine, which must end by deadline.
+func (t *Transport) launchTLS(parent context.Context, deadline time.Time) error {
+	ts := t.tls
+	name := t.remote
+	if name == "" {
+		name = "unix socket"
+	}
+	f, err := sock.DupFile(t.fd, name)
+	if err != nil {
+		return fmt.Errorf("unixstream: TLS handshake: %w", err)
+	}
+	ts.rc.hs = f
 	t.setInterest() // quiet: the handshake goroutine owns the socket's I/O
 	ctx, cancel := context.WithCancelCause(parent)
-	ctx, stopTimer := context.WithTimeoutCause(ctx, p.handshakeTimeout, p.handshakeErr)
+	ctx, stopTimer := context.WithDeadlineCause(ctx, deadline, ts.params.handshakeErr)
 	ts.cancel = cancel
 	if t.server != nil {
 		t.server.handshakes++
+		ts.counted = true
 	}
 	go handshake(ctx, t, ts, f, func() { stopTimer(); cancel(nil) })
 	return nil
+}
+
+// handshakeOver gives back the server's handshake slot, if this handshake took one.
+func (t *Transport) handshakeOver() {
+	if t.tls.counted {
+		t.tls.counted = false
+		t.server.handshakeEnded()
+	}
 }
 
 // handshake is the handshake goroutine. It touches nothing of the transport but ts.conn (and,
@@ -82,9 +106,7 @@ func (t *Transport) handshakeDone(ts *tlsState, err error) {
 	ts.handshaking = false
 	ts.rc.direct = true
 	ts.state = ts.conn.ConnectionState() // the handshake is over: its lock is free
-	if t.server != nil {
-		t.server.handshakeEnded()
-	}
+	t.handshakeOver()
 	ts.finish(nil)
 }
 
@@ -93,11 +115,9 @@ func (t *Transport) handshakeDone(ts *tlsState, err error) {
 // is closing the loop, so ConnectionLost runs before this returns.
 func (t *Transport) endHandshake(why, lostErr error, now bool) {
 	ts := t.tls
-	ts.handshaking = false
+	ts.handshaking, ts.flushFirst = false, false
 	ts.stop(why)
-	if t.server != nil {
-		t.server.handshakeEnded()
-	}
+	t.handshakeOver()
 	switch {
 	case t.proto == nil: // a new connection: nothing was made, the creation fails
 		t.kill()
@@ -194,7 +214,7 @@ func (t *Transport) acceptTLS(s *Server) error {
 // (if any) decides whether anyone still wants the connection, then the factory and ConnectionMade
 // run, and done hears the outcome.
 func (t *Transport) beginNew(ctx context.Context, p *tlsParams, factory func() BaseProtocol, done func(BaseProtocol, error), claim func() bool) error {
-	err := t.beginTLS(ctx, p, nil, func(err error) {
+	err := t.beginTLS(ctx, p, func(err error) {
 		if err != nil {
 			done(nil, err)
 			return

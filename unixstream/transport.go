@@ -249,6 +249,8 @@ func (t *Transport) setInterest() {
 	}
 	if ts := t.tls; ts != nil {
 		switch {
+		case ts.handshaking && ts.flushFirst:
+			in &= reactor.Writable // StartTLS: the plaintext goes out, nothing is read
 		case ts.handshaking:
 			in = 0 // the handshake goroutine does the socket's I/O
 		case ts.shutdown && !ts.peerDone:
@@ -422,7 +424,7 @@ func (t *Transport) onReadable() {
 		return
 	}
 	for range readBudget {
-		if t.closing || !t.reading || t.eof {
+		if t.closing || !t.reading || t.eof || t.tls != nil { // StartTLS stops plaintext at once
 			return
 		}
 		buf := t.st.rbuf
@@ -482,6 +484,10 @@ func (t *Transport) onWritable() {
 	if t.lost || t.head < len(t.out) {
 		return
 	}
+	if t.tls != nil && t.tls.flushFirst {
+		t.launchFlushed() // StartTLS waited for the plaintext to go out
+		return
+	}
 	switch {
 	case t.closing && t.tls != nil:
 		t.maybeShutDown() // once the peer's close_notify is in too
@@ -508,6 +514,11 @@ func (t *Transport) shutdownWrite() {
 func (t *Transport) fatal(err error) {
 	switch sock.Errno(err) {
 	case syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED, syscall.ENOTCONN, syscall.ETIMEDOUT:
+		if t.tls != nil && t.tls.peerDone {
+			// The peer sent close_notify and closed without waiting for ours (crypto/tls's Close
+			// does): a clean end, not a lost connection.
+			err = nil
+		}
 	default:
 		t.l.CallExceptionHandler(loop.Exception{
 			Message: "unixstream: fatal error on transport", Err: err, Transport: t, Protocol: t.proto,
