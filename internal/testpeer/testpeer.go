@@ -22,3 +22,17 @@ func Python3(t testing.TB) string {
 	}
 	return p
 }
+
+// OpenSSL returns the path of the openssl command, the TLS peer nobody here wrote. Missing, it
+// fails the test under CI (.ci/run installs it) and skips it elsewhere, as Python3 does.
+func OpenSSL(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("openssl")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("openssl is missing: CI must install it (.ci/run does)")
+		}
+		t.Skip("skipped: openssl not found; it is the TLS peer of this test")
+	}
+	return p
+}
