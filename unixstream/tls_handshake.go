@@ -117,6 +117,11 @@ func (t *Transport) endHandshake(why, lostErr error, now bool) {
 	ts := t.tls
 	ts.handshaking, ts.flushFirst = false, false
 	ts.stop(why)
+	if ts.rc.hs != nil && t.fd >= 0 {
+		// The handshake goroutine's duplicate keeps the socket open while a tls.Config callback
+		// runs: shut the connection down now, for the peer and for the goroutine's I/O.
+		sock.Shutdown(t.fd)
+	}
 	t.handshakeOver()
 	switch {
 	case t.proto == nil: // a new connection: nothing was made, the creation fails

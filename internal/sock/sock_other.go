@@ -86,6 +86,7 @@ func Write(int, []byte) (int, error)              { return 0, ErrUnsupported }
 func Accept(int) (int, error)                     { return -1, ErrUnsupported }
 func Listen(int, int) error                       { return ErrUnsupported }
 func ShutdownWrite(int) error                     { return ErrUnsupported }
+func Shutdown(int) error                          { return ErrUnsupported }
 func WaitConnected(int, time.Duration) error      { return ErrUnsupported }
 func InProgress(error) bool                       { return false }
 func PeerCredentials(int) (Credentials, error)    { return Credentials{}, ErrUnsupported }

@@ -17,6 +17,12 @@ func ShutdownWrite(fd int) error {
 	return os.NewSyscallError("shutdown", unix.Shutdown(fd, unix.SHUT_WR))
 }
 
+// Shutdown shuts both directions down (SHUT_RDWR): the connection ends for the peer, and for every
+// duplicate of the descriptor, even while a duplicate stays open.
+func Shutdown(fd int) error {
+	return os.NewSyscallError("shutdown", unix.Shutdown(fd, unix.SHUT_RDWR))
+}
+
 // WaitConnected waits up to timeout for a non-blocking connect to finish and returns its outcome
 // (SO_ERROR); ETIMEDOUT when it does not finish in time. A timeout of zero or less (a deadline
 // already past) checks once without waiting. It blocks the caller: never on the loop goroutine.
