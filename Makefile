@@ -5,7 +5,7 @@ CROSS := darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64 netbsd/amd64 netb
          openbsd/amd64 openbsd/arm64 dragonfly/amd64 windows/amd64 windows/arm64
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo examples bench-build benchmarks profile test fmt-check vet race bench-test cross bench cover lint
+.PHONY: demo examples bench-build benchmarks profile test fmt-check vet race allocs bench-test cross bench cover lint
 
 # The side-by-side benchmark (bench/cmd/demo): aioloop, std and gnet echo servers pinned to one
 # core, the load generator to another, about a minute. DEMO_FLAGS=-long for a steadier run.
@@ -27,7 +27,7 @@ benchmarks: bench-build
 profile: bench-build
 	bench/bin/demo -profile bench/profiles -duration 3s
 
-test: fmt-check vet cross race bench-test
+test: fmt-check vet cross race allocs bench-test
 
 fmt-check:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -37,6 +37,10 @@ vet:
 
 race:
 	$(GO) test -race -count=1 -timeout 15m ./...
+
+# The allocation counts, without the race detector (whose instrumentation allocates in crypto/tls).
+allocs:
+	$(GO) test -count=1 -run 'Alloc' ./...
 
 # bench/ is its own module: vet it, and run its tests (every implementation under the load
 # generator, and a short demo end to end).

@@ -30,6 +30,14 @@ type recordConn struct {
 	direct bool
 	local  net.Addr
 	remote net.Addr
+
+	// The record boundaries of the incoming stream, followed over every byte handed to crypto/tls
+	// from the first: a header being collected (hdr[:hdrN]), or left bytes of a record's body.
+	hdr    [5]byte
+	hdrN   int
+	left   int
+	reads  uint64 // read(2)s in the records phase
+	single bool   // the last read(2) began at a record boundary, drained the socket, and brought exactly one whole record
 }
 
 // wouldBlock is EAGAIN as crypto/tls must see it: a net.Error that is Temporary, returned as it
@@ -45,6 +53,7 @@ var errWouldBlock net.Error = wouldBlock{}
 func (c *recordConn) Read(b []byte) (int, error) {
 	if len(c.prefix) > 0 {
 		n := copy(b, c.prefix)
+		c.track(c.prefix[:n])
 		c.prefix = c.prefix[n:]
 		if len(c.prefix) == 0 {
 			c.prefix = nil
@@ -52,8 +61,11 @@ func (c *recordConn) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	if !c.direct {
-		return c.hs.Read(b)
+		n, err := c.hs.Read(b)
+		c.track(b[:n])
+		return n, err
 	}
+	atBoundary := c.hdrN == 0 && c.left == 0
 	n, err := sock.Read(c.t.fd, b)
 	switch {
 	case err != nil && sock.Temporary(err):
@@ -63,7 +75,46 @@ func (c *recordConn) Read(b []byte) (int, error) {
 	case n == 0 && len(b) > 0:
 		return 0, io.EOF
 	}
+	c.reads++
+	records := c.track(b[:n])
+	c.single = atBoundary && records == 1 && c.hdrN == 0 && c.left == 0 && n < len(b)
 	return n, nil
+}
+
+// track follows record boundaries over p, the next bytes of the stream, and returns how many
+// records p completed.
+func (c *recordConn) track(p []byte) (records int) {
+	for len(p) > 0 {
+		if c.left > 0 {
+			k := min(c.left, len(p))
+			c.left -= k
+			p = p[k:]
+			if c.left == 0 {
+				records++
+			}
+			continue
+		}
+		k := copy(c.hdr[c.hdrN:], p)
+		c.hdrN += k
+		p = p[k:]
+		if c.hdrN == len(c.hdr) {
+			c.hdrN, c.left = 0, int(c.hdr[3])<<8|int(c.hdr[4])
+			if c.left == 0 {
+				records++
+			}
+		}
+	}
+	return records
+}
+
+// drained reports whether the socket and crypto/tls are both empty after a tls.Conn.Read that
+// made exactly one read(2) (reads went from before to before+1) and returned less than it was
+// asked for. crypto/tls reads only when it holds no whole record, so a read(2) that began at a
+// record boundary found it holding nothing; if that read brought exactly one record and drained
+// the socket, and the Read returned short (all of that record's plaintext), nothing is left
+// anywhere: another Read would only meet EAGAIN, and cost crypto/tls an allocation.
+func (c *recordConn) drained(before uint64) bool {
+	return c.reads == before+1 && c.single
 }
 
 func (c *recordConn) Write(b []byte) (int, error) {

@@ -49,14 +49,20 @@ func (t *Transport) readTLS() {
 	t.queueDrain()
 }
 
-// fill reads plaintext into buf until it is full or a read returns an error.
+// fill reads plaintext into buf until it is full, a read returns an error, or both the socket and
+// crypto/tls are known to be empty (recordConn.drained), which it reports as errWouldBlock.
 func (t *Transport) fill(buf []byte) (int, error) {
+	ts := t.tls
 	n := 0
 	for n < len(buf) {
-		m, err := t.tls.conn.Read(buf[n:])
+		before := ts.rc.reads
+		m, err := ts.conn.Read(buf[n:])
 		n += m
-		if err != nil {
+		switch {
+		case err != nil:
 			return n, err
+		case m < len(buf[n-m:]) && ts.rc.drained(before):
+			return n, errWouldBlock
 		}
 	}
 	return n, nil

@@ -1,0 +1,5 @@
+//go:build !race
+
+package unixstream_test
+
+const raceEnabled = false
