@@ -41,11 +41,16 @@ func serveStd(b *testing.B, path string, handle func(net.Conn)) (stop func()) {
 
 // serveLoop serves path with an aioloop server on a running loop, until the returned stop.
 func serveLoop(b *testing.B, path string, mk func() unixstream.BaseProtocol) (stop func()) {
+	return serveLoopOpts(b, path, unixstream.ServerOptions{}, mk)
+}
+
+// serveLoopOpts is serveLoop with options.
+func serveLoopOpts(b *testing.B, path string, opts unixstream.ServerOptions, mk func() unixstream.BaseProtocol) (stop func()) {
 	l, err := loop.New(loop.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := unixstream.CreateUnixServer(context.Background(), l, mk, path, unixstream.ServerOptions{})
+	s, err := unixstream.CreateUnixServer(context.Background(), l, mk, path, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
