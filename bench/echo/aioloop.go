@@ -18,6 +18,7 @@ type aioServer struct {
 	loops []*loop.Loop
 	udp   []*udp.Transport
 	unix  *unixstream.Server
+	tls   *unixstream.Server
 	addr  string
 	wg    sync.WaitGroup
 	errs  []error // Run's results, one per loop
@@ -55,6 +56,14 @@ func startAioloop(cfg Config) (_ Server, err error) {
 		s.unix, err = unixstream.CreateUnixServer(context.Background(), s.loops[0], func() unixstream.BaseProtocol {
 			return &streamEcho{c: &s.counters}
 		}, cfg.Unix, unixstream.ServerOptions{Backlog: 1024})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.TLSUnix != "" {
+		s.tls, err = unixstream.CreateUnixServer(context.Background(), s.loops[0], func() unixstream.BaseProtocol {
+			return &streamEcho{c: &s.counters}
+		}, cfg.TLSUnix, unixstream.ServerOptions{Backlog: 1024, TLS: cfg.TLS})
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@
 package echo
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -21,6 +22,10 @@ type Config struct {
 	Loops int
 	// PollSpin is aioloop's loop.Options.PollSpin; refused by the other implementations.
 	PollSpin time.Duration
+	// TLSUnix is the path of a Unix stream socket to echo on with TLS (TLS, which must hold the
+	// certificate); "" for none. gnet has no TLS and refuses it.
+	TLSUnix string
+	TLS     *tls.Config
 }
 
 // Server is a running echo server.
@@ -41,14 +46,23 @@ type Stats struct {
 	Conns       uint64 // Unix stream connections accepted
 }
 
+// ErrNoTLS: gnet has no TLS (nor do evio and netpoll); the libraries that add it fork crypto/tls.
+var ErrNoTLS = errors.New("echo: gnet has no TLS")
+
 // Impls are the implementations Start knows, in the order the demo's table shows them.
 var Impls = []string{"aioloop", "std", "gnet"}
 
 // Start starts the implementation named impl ("aioloop", "std" or "gnet") and returns when every
 // socket is serving.
 func Start(impl string, cfg Config) (Server, error) {
-	if cfg.UDP == "" && cfg.Unix == "" {
-		return nil, errors.New("echo: nothing to serve: give a UDP address, a Unix path or both")
+	if cfg.UDP == "" && cfg.Unix == "" && cfg.TLSUnix == "" {
+		return nil, errors.New("echo: nothing to serve: give a UDP address, a Unix path or a TLS Unix path")
+	}
+	if (cfg.TLSUnix == "") != (cfg.TLS == nil) {
+		return nil, errors.New("echo: TLSUnix and TLS go together")
+	}
+	if impl == "gnet" && cfg.TLSUnix != "" {
+		return nil, ErrNoTLS
 	}
 	if cfg.Loops == 0 {
 		cfg.Loops = 1

@@ -1,6 +1,7 @@
 package echo
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -8,11 +9,12 @@ import (
 )
 
 // stdServer is the standard library's way: a goroutine reading and writing a net.UDPConn, and a
-// goroutine per accepted net.UnixConn.
+// goroutine per accepted net.UnixConn (with TLS: crypto/tls over it, on the same goroutine).
 type stdServer struct {
 	counters
 	uc    *net.UDPConn
 	ln    *net.UnixListener
+	tlsLn *net.UnixListener
 	mu    sync.Mutex
 	conns map[*net.UnixConn]struct{}
 	wg    sync.WaitGroup
@@ -35,7 +37,14 @@ func startStd(cfg Config) (_ Server, err error) {
 			s.Close()
 			return nil, err
 		}
-		s.wg.Go(s.accept)
+		s.wg.Go(func() { s.accept(s.ln, nil) })
+	}
+	if cfg.TLSUnix != "" {
+		if s.tlsLn, err = net.ListenUnix("unix", &net.UnixAddr{Name: cfg.TLSUnix, Net: "unix"}); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.wg.Go(func() { s.accept(s.tlsLn, cfg.TLS) })
 	}
 	return s, nil
 }
@@ -63,9 +72,9 @@ func (s *stdServer) serveUDP() {
 	}
 }
 
-func (s *stdServer) accept() {
+func (s *stdServer) accept(ln *net.UnixListener, cfg *tls.Config) {
 	for {
-		c, err := s.ln.AcceptUnix()
+		c, err := ln.AcceptUnix()
 		if err != nil {
 			return
 		}
@@ -77,12 +86,12 @@ func (s *stdServer) accept() {
 		}
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
-		s.serveConn(c)
+		s.serveConn(c, cfg)
 	}
 }
 
-// serveConn serves one connection on its own goroutine.
-func (s *stdServer) serveConn(c *net.UnixConn) {
+// serveConn serves one connection on its own goroutine, with TLS when cfg is not nil.
+func (s *stdServer) serveConn(c *net.UnixConn, cfg *tls.Config) {
 	s.counters.conns.Add(1)
 	s.wg.Go(func() {
 		defer func() {
@@ -91,13 +100,21 @@ func (s *stdServer) serveConn(c *net.UnixConn) {
 			s.mu.Unlock()
 			c.Close()
 		}()
+		var rw net.Conn = c
+		if cfg != nil {
+			tc := tls.Server(c, cfg)
+			if tc.Handshake() != nil {
+				return
+			}
+			rw = tc
+		}
 		buf := make([]byte, 64<<10)
 		for {
-			n, err := c.Read(buf)
+			n, err := rw.Read(buf)
 			if err != nil {
 				return
 			}
-			if _, err := c.Write(buf[:n]); err != nil {
+			if _, err := rw.Write(buf[:n]); err != nil {
 				return
 			}
 			s.streamBytes.Add(uint64(n))
@@ -112,6 +129,9 @@ func (s *stdServer) Close() error {
 	}
 	if s.ln != nil {
 		errs = append(errs, s.ln.Close()) // removes the socket file
+	}
+	if s.tlsLn != nil {
+		errs = append(errs, s.tlsLn.Close())
 	}
 	s.mu.Lock()
 	for c := range s.conns {

@@ -36,8 +36,12 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}
 	std := table[strings.Index(table, "\nstd "):]
-	if std = std[:strings.Index(std[1:], "\n")+1]; strings.Count(std, "(1.00x)") != 7 {
+	if std = std[:strings.Index(std[1:], "\n")+1]; strings.Count(std, "(1.00x)") != 10 {
 		t.Errorf("std's ratios to itself are not 1.00: %q", std)
+	}
+	gnet := table[strings.Index(table, "\ngnet "):]
+	if gnet = gnet[:strings.Index(gnet[1:], "\n")+1]; strings.Count(gnet, "no TLS") != 3 {
+		t.Errorf("gnet's TLS figures do not say it has none: %q", gnet)
 	}
 	doc, err := os.ReadFile(md)
 	if err != nil {

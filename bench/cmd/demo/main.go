@@ -7,9 +7,10 @@
 //	demo -profile DIR
 //
 // It runs the echoserver and loadgen binaries found next to its own (make demo builds all three).
-// Each round starts, for each implementation, one server for UDP (phases udp, udp-rtt) and one for
-// the Unix socket (unix, unix-bulk, unix-rtt), so that the allocations per datagram are those of
-// UDP echo alone.
+// Each round starts, for each implementation, one server for UDP (phases udp, udp-rtt), one for
+// the Unix socket (unix, unix-bulk, unix-rtt) and one for TLS over a Unix socket (tls-bulk,
+// tls-rtt; not gnet, which has no TLS), so that the allocations per datagram are those of UDP echo
+// alone.
 //
 // With -profile, it runs aioloop's server once under the same load with CPU and allocation
 // profiles, writes them to DIR and prints the top of each (go tool pprof -top).
@@ -24,6 +25,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/aioloop/aioloop/internal/testcert"
 )
 
 type config struct {
@@ -139,8 +142,10 @@ func (c *config) setup(names, cpus string) error {
 		c.serverCPU, c.loadCPU = parts[0], parts[1]
 	}
 	var err error
-	c.tmp, err = os.MkdirTemp("", "aioloop-demo-")
-	return err
+	if c.tmp, err = os.MkdirTemp("", "aioloop-demo-"); err != nil {
+		return err
+	}
+	return testcert.Get().WriteFiles(c.tmp) // the TLS phases' certificates
 }
 
 // defaultCPUs is "second,first" of the cores this process may run on, or "" with fewer than two.

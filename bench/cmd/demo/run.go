@@ -68,10 +68,14 @@ func (c *config) run() (map[string][]sample, error) {
 				return nil, fmt.Errorf("%s: %w", im.name, err)
 			}
 			p := s.phases
-			fmt.Fprintf(os.Stderr, " udp %4.0fk/s %s p99 %5.1fµs | unix %4.0f MB/s %s bulk %4.0f MB/s %s p99 %5.1fµs\n",
+			fmt.Fprintf(os.Stderr, " udp %4.0fk/s %s p99 %5.1fµs | unix %4.0f MB/s %s bulk %4.0f MB/s %s p99 %5.1fµs",
 				p["udp"].perSecond()/1e3, busy(p["udp"]), float64(p["udp-rtt"].P99)/1e3,
 				p["unix"].mbPerSecond(), busy(p["unix"]), p["unix-bulk"].mbPerSecond(), busy(p["unix-bulk"]),
 				float64(p["unix-rtt"].P99)/1e3)
+			if tb, ok := p["tls-bulk"]; ok {
+				fmt.Fprintf(os.Stderr, " | tls %4.0f MB/s %s p99 %5.1fµs", tb.mbPerSecond(), busy(tb), float64(p["tls-rtt"].P99)/1e3)
+			}
+			fmt.Fprintln(os.Stderr)
 			res[im.name] = append(res[im.name], s)
 		}
 	}
@@ -97,7 +101,15 @@ func (c *config) one(im impl) (sample, error) {
 	}
 	s.udpServer = rep
 	path := filepath.Join(c.tmp, "echo.sock")
-	_, err = c.serve(im, []string{"-unix", path}, []string{"-unix", path, "-phases", "unix,unix-bulk,unix-rtt"}, s.phases, nil)
+	if _, err = c.serve(im, []string{"-unix", path}, []string{"-unix", path, "-phases", "unix,unix-bulk,unix-rtt"}, s.phases, nil); err != nil {
+		return s, err
+	}
+	if im.name == "gnet" {
+		return s, nil // no TLS: the table says so
+	}
+	tlsPath := filepath.Join(c.tmp, "tls.sock")
+	_, err = c.serve(im, []string{"-tls-unix", tlsPath, "-tls-dir", c.tmp},
+		[]string{"-tls-unix", tlsPath, "-tls-dir", c.tmp, "-phases", "tls-bulk,tls-rtt"}, s.phases, nil)
 	return s, err
 }
 

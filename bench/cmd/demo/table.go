@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -24,12 +25,29 @@ var columns = []column{
 	{"Unix bulk MB/s", func(s sample) float64 { return s.phases["unix-bulk"].mbPerSecond() }, "%.0f", true},
 	{"Unix p50 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P50) / 1e3 }, "%.1f", true},
 	{"Unix p99 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P99) / 1e3 }, "%.1f", true},
+	{"TLS bulk MB/s", func(s sample) float64 { return tlsFigure(s, "tls-bulk", phase.mbPerSecond) }, "%.0f", true},
+	{"TLS p50 µs", func(s sample) float64 {
+		return tlsFigure(s, "tls-rtt", func(p phase) float64 { return float64(p.P50) / 1e3 })
+	}, "%.1f", true},
+	{"TLS p99 µs", func(s sample) float64 {
+		return tlsFigure(s, "tls-rtt", func(p phase) float64 { return float64(p.P99) / 1e3 })
+	}, "%.1f", true},
 	{"allocs/dgram", func(s sample) float64 { return s.udpServer.AllocsPerD }, "%.2f", false},
 	{"idle CPU %", func(s sample) float64 { return 100 * s.idle }, "%.1f", false},
 }
 
+// tlsFigure is f of the TLS phase ph, or NaN for an implementation without TLS (gnet), which the
+// table shows as "no TLS".
+func tlsFigure(s sample, ph string, f func(phase) float64) float64 {
+	p, ok := s.phases[ph]
+	if !ok {
+		return math.NaN()
+	}
+	return f(p)
+}
+
 // busyPhases are the phases whose generator load the table's footer shows.
-var busyPhases = []string{"udp", "unix", "unix-bulk"}
+var busyPhases = []string{"udp", "unix", "unix-bulk", "tls-bulk"}
 
 // table is the medians of every implementation's rounds, in the order of c.impls.
 type table struct {
@@ -42,6 +60,9 @@ type table struct {
 }
 
 func median(xs []float64) float64 {
+	if slices.ContainsFunc(xs, math.IsNaN) {
+		return math.NaN()
+	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	if len(s)%2 == 1 {
@@ -67,9 +88,13 @@ func (c *config) table(res map[string][]sample) table {
 		for _, ph := range busyPhases {
 			var xs []float64
 			for _, s := range samples {
-				xs = append(xs, s.phases[ph].Busy)
+				if p, ok := s.phases[ph]; ok {
+					xs = append(xs, p.Busy)
+				}
 			}
-			t.busy[ph] = max(t.busy[ph], median(xs))
+			if len(xs) > 0 {
+				t.busy[ph] = max(t.busy[ph], median(xs))
+			}
 		}
 		t.rows = append(t.rows, im.name)
 		t.cells = append(t.cells, row)
@@ -83,6 +108,9 @@ func (c *config) table(res map[string][]sample) table {
 // cell is a figure and, for ratio columns, its ratio to std's.
 func (t table) cell(i, j int) string {
 	col := columns[j]
+	if math.IsNaN(t.cells[i][j]) {
+		return "no TLS"
+	}
 	s := fmt.Sprintf(col.form, t.cells[i][j])
 	if col.ratio && t.std[j] > 0 {
 		s += fmt.Sprintf(" (%.2fx)", t.cells[i][j]/t.std[j])
@@ -122,8 +150,9 @@ func (t table) text() string {
 
 func (t table) footer() string {
 	return fmt.Sprintf("Medians of %d rounds; (x) = ratio to std (for latencies, lower is better). "+
-		"Load generator busy (highest median): udp %.0f%%, unix %.0f%%, bulk %.0f%% of a core.\n",
-		t.rounds, 100*t.busy["udp"], 100*t.busy["unix"], 100*t.busy["unix-bulk"])
+		"Load generator busy (highest median): udp %.0f%%, unix %.0f%%, bulk %.0f%%, TLS bulk %.0f%% of a core. "+
+		"gnet has no TLS.\n",
+		t.rounds, 100*t.busy["udp"], 100*t.busy["unix"], 100*t.busy["unix-bulk"], 100*t.busy["tls-bulk"])
 }
 
 func (t table) markdown() string { return t.mdTable(t.cell) }
@@ -132,6 +161,9 @@ func (t table) markdown() string { return t.mdTable(t.cell) }
 func (t table) spread() string {
 	return t.mdTable(func(i, j int) string {
 		form := columns[j].form
+		if math.IsNaN(t.lo[i][j]) {
+			return "no TLS"
+		}
 		return fmt.Sprintf(form, t.lo[i][j]) + "–" + fmt.Sprintf(form, t.hi[i][j])
 	})
 }

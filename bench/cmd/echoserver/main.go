@@ -1,7 +1,10 @@
 // Command echoserver is aioloop's public benchmark target: a UDP and Unix-stream echo server with
 // one of three implementations, so that any load generator can compare them.
 //
-//	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-loops N] [-spin D]
+//	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-tls-unix PATH -tls-dir DIR] [-loops N] [-spin D]
+//
+// -tls-unix serves TLS echo on a second Unix socket, with DIR's server.pem and server.key (gnet
+// has no TLS: it refuses).
 //
 // It prints "ready" on standard output once every socket is serving. On SIGINT or SIGTERM it
 // stops, prints what it echoed (datagrams, bytes, Unix stream bytes), its heap allocations counted
@@ -9,11 +12,13 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"syscall"
@@ -39,6 +44,8 @@ func main() {
 	impl := flag.String("impl", "aioloop", "implementation: aioloop, std or gnet")
 	udpAddr := flag.String("udp", "", "UDP address to echo on, HOST:PORT")
 	unixPath := flag.String("unix", "", "Unix stream socket path to echo on")
+	tlsPath := flag.String("tls-unix", "", "Unix stream socket path to echo on with TLS")
+	tlsDir := flag.String("tls-dir", "", "with -tls-unix: the directory of server.pem and server.key")
 	loops := flag.Int("loops", 1, "aioloop: loops sharing the UDP port (SO_REUSEPORT)")
 	spin := flag.Duration("spin", 0, "aioloop: loop.Options.PollSpin, e.g. 10us")
 	asJSON := flag.Bool("json", false, "print the final report as JSON")
@@ -54,7 +61,15 @@ func main() {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 
-	srv, err := echo.Start(*impl, echo.Config{UDP: *udpAddr, Unix: *unixPath, Loops: *loops, PollSpin: *spin})
+	cfg := echo.Config{UDP: *udpAddr, Unix: *unixPath, Loops: *loops, PollSpin: *spin, TLSUnix: *tlsPath}
+	if *tlsPath != "" {
+		cert, err := tls.LoadX509KeyPair(filepath.Join(*tlsDir, "server.pem"), filepath.Join(*tlsDir, "server.key"))
+		if err != nil {
+			fail(fmt.Errorf("-tls-dir: %w", err))
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	}
+	srv, err := echo.Start(*impl, cfg)
 	if err != nil {
 		fail(err)
 	}

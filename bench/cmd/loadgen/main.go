@@ -2,28 +2,37 @@
 // sockets, phase by phase, on one locked thread with batched syscalls.
 //
 //	loadgen -udp 127.0.0.1:9000 -unix /tmp/echo.sock [-phases udp,udp-rtt,unix,unix-bulk,unix-rtt]
+//	loadgen -tls-unix /tmp/tls.sock -tls-dir DIR [-phases tls-bulk,tls-rtt]
 //
 // Phases: udp (throughput: -sockets sockets, -window datagrams in flight each, -size bytes), udp-rtt
-// (ping-pong, p50/p99/p999; loadgen polls for each reply unless -rtt-block), unix (-conns connections with -msgs messages of -size bytes in flight
+// (ping-pong, p50/p99/p999; loadgen polls for each reply unless -rtt-block), tls-bulk (crypto/tls
+// over one connection: -bulk-window bytes in flight, written 16 KiB records at a time), tls-rtt
+// (ping-pong over crypto/tls, polling; DIR's ca.pem is trusted for the name aioloop.test), unix (-conns connections with -msgs messages of -size bytes in flight
 // each), unix-bulk (-bulk-window bytes in flight, written -chunk bytes at a time), unix-rtt. Each
 // runs -warmup unmeasured, then -duration (ping-pong phases: -rtt-duration). Every line ends with how busy loadgen itself was: near
 // 100% of a core, loadgen may be what limits the figure. With -json each phase is one JSON line.
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/aioloop/aioloop/bench/load"
+	"github.com/aioloop/aioloop/internal/testcert"
 )
 
 func main() {
 	udpAddr := flag.String("udp", "", "UDP echo server, HOST:PORT")
 	unixPath := flag.String("unix", "", "Unix stream echo server path")
+	tlsPath := flag.String("tls-unix", "", "Unix stream TLS echo server path")
+	tlsDir := flag.String("tls-dir", "", "with -tls-unix: the directory of ca.pem, the server's authority")
 	phases := flag.String("phases", "", "comma-separated phases; default every phase the addresses allow")
 	duration := flag.Duration("duration", 2*time.Second, "measured time per phase")
 	rttDuration := flag.Duration("rtt-duration", 0, "measured time of the ping-pong phases (default -duration)")
@@ -49,6 +58,9 @@ func main() {
 		if *unixPath != "" {
 			list = append(list, "unix", "unix-bulk", "unix-rtt")
 		}
+		if *tlsPath != "" {
+			list = append(list, "tls-bulk", "tls-rtt")
+		}
 		if list == nil {
 			fail(fmt.Errorf("give -udp, -unix or both"))
 		}
@@ -72,8 +84,17 @@ func main() {
 			r, err = load.Stream{Path: need(*unixPath, "-unix", ph), Conns: *conns, Msg: *size, Window: *bulkWindow, Chunk: *chunk, Span: span}.Run()
 		case "unix-rtt":
 			r, err = load.RTT{Network: "unix", Addr: need(*unixPath, "-unix", ph), Size: *size, Block: *block, Span: rttSpan}.Run()
+		case "tls-bulk", "tls-rtt":
+			var cfg *tls.Config
+			if cfg, err = clientConfig(*tlsDir); err == nil {
+				p := load.TLS{Path: need(*tlsPath, "-tls-unix", ph), Config: cfg, Bulk: ph == "tls-bulk", Size: *size, Window: *bulkWindow, Span: rttSpan}
+				if p.Bulk {
+					p.Span = span
+				}
+				r, err = p.Run()
+			}
 		default:
-			err = fmt.Errorf("unknown phase %q; want udp, udp-rtt, unix, unix-bulk or unix-rtt", ph)
+			err = fmt.Errorf("unknown phase %q; want udp, udp-rtt, unix, unix-bulk, unix-rtt, tls-bulk or tls-rtt", ph)
 		}
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", ph, err))
@@ -84,6 +105,19 @@ func main() {
 			fmt.Println(r)
 		}
 	}
+}
+
+// clientConfig trusts dir's ca.pem for the server name the demo's certificates carry.
+func clientConfig(dir string) (*tls.Config, error) {
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		return nil, fmt.Errorf("-tls-dir: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("-tls-dir: no certificate in %s", filepath.Join(dir, "ca.pem"))
+	}
+	return &tls.Config{RootCAs: pool, ServerName: testcert.ServerName}, nil
 }
 
 func need(v, flag, phase string) string {
