@@ -6,7 +6,8 @@
 //
 // CreateUnixConnection and CreateUnixServer may be called from any goroutine; the socket is made
 // on the caller, and the registration, the protocol factory and ConnectionMade run on the loop
-// goroutine before they return. A Server's Close, CloseClients, AbortClients and StartServing may
+// goroutine before they return. CreateUnixConnection with TLS waits for the handshake, so it is
+// refused on the loop goroutine (StartTLS is the form that does not block). A Server's Close, CloseClients, AbortClients and StartServing may
 // be called from any goroutine too, and WaitClosed from any goroutine but the loop's. Everything
 // else (the Transport's methods and every protocol method) belongs to the loop goroutine: from
 // another goroutine, reach a transport through loop.Loop.Do or CallSoonThreadsafe.
@@ -43,6 +44,54 @@
 // factory or in ConnectionMade fails the creation (for a server: that connection, reported, and
 // the server goes on): the socket is closed at once and the transport the protocol may hold is
 // dead (IsClosing reports true, Write returns an error matching net.ErrClosed).
+//
+// # TLS
+//
+// ConnOptions.TLS and ServerOptions.TLS (asyncio's ssl=) put TLS on a connection, with
+// crypto/tls from the standard library, unforked; Transport.StartTLS upgrades a live one in place
+// (asyncio's start_tls, keeping the same *Transport). The protocol sees plaintext through the same
+// Protocol and BufferedProtocol, with the same flow control (the buffer counts sealed records,
+// and plaintext written during a StartTLS handshake) and the same ConnectionLost rules.
+//
+// The handshake runs on a goroutine of its own, over a duplicate of the socket on Go's own poller
+// (an *os.File), while the transport's registration with the loop stays quiet: crypto/tls's
+// handshake is not resumable (an error, even EAGAIN, becomes the handshake's result), so it cannot
+// run on the loop; off the loop, certificate signing and chain verification do not hold it up
+// either, which asyncio and uvloop cannot do. This differs from the design note's in-memory conn
+// fed by the loop: the goroutine does its own I/O, so no bytes pass between goroutines and the
+// loop is not woken during the handshake; deadlines and cancellation are the runtime poller's.
+// The goroutine ends with the handshake and posts the result. From then on the same tls.Conn is
+// driven on the loop goroutine, over a conn whose Read is one read(2) on the non-blocking socket
+// (EAGAIN is a temporary net.Error, on which crypto/tls keeps a partial record and resumes it on
+// the next Read; the tests pin that behaviour) and whose Write appends sealed records to the
+// transport's buffer: no goroutine per connection and no goroutine switch per message after the
+// handshake, one copy each way beyond the cipher's own work. crypto/tls can hold decrypted bytes
+// that epoll cannot see, so a drain is scheduled after the read budget and on ResumeReading.
+//
+// asyncio's semantics, mirrored: ConnectionMade comes after the handshake (the factory runs then
+// too), and a failed or timed-out handshake calls neither, failing the create call with an error
+// that names the check or the limit (a server reports it to the exception handler and goes on).
+// HandshakeTimeout (60 s) and ShutdownTimeout (30 s) are asyncio's defaults; ErrHandshakeTimeout
+// and ErrShutdownTimeout match os.ErrDeadlineExceeded. The peer's close_notify, or EOF at a record
+// boundary, is EOFReceived (its keep-open answer ignored: TLS has no half-close, so WriteEOF
+// returns ErrNoHalfClose and CanWriteEOF is false), then Close. Close sends close_notify after what
+// is buffered, discards what still arrives, and closes once the peer's close_notify (or EOF) is in
+// or the shutdown timeout passes (ConnectionLost then gets the timeout); a peer that sends its
+// close_notify and closes without waiting for ours ends cleanly. Abort sends nothing. Close or
+// Abort during the handshake ends it.
+//
+// Refused, because it would block the loop goroutine: renegotiation (any tls.Config.Renegotiation
+// but RenegotiateNever), and a TLS create call made on the loop goroutine (use StartTLS, whose done
+// callback is the await). tls.Config's callbacks run on the handshake goroutine;
+// ClientSessionCache.Put may run on the loop goroutine (TLS 1.3 tickets arrive after the
+// handshake) and must not block. A server's handshakes in flight are bounded by
+// ServerOptions.MaxHandshakes (1024). Transport.ConnectionState returns the negotiated state,
+// cached when the handshake ended, without crypto/tls's locks.
+//
+// Allocations: a write allocates nothing; a read allocates what crypto/tls does, one 24-byte
+// reader per read(2) that brings ciphertext (conn.go, readFromUntil), which nothing outside
+// crypto/tls can avoid. The transport follows record boundaries over the stream so that it can
+// skip the read that would only meet EAGAIN, which would cost a second one.
 //
 // # Paths
 //

@@ -71,6 +71,9 @@ func (t *Transport) StartTLS(config *tls.Config, opts StartTLSOptions, done func
 				ts.pending = nil
 				t.writeTLS(pending)
 			}
+			if ts.closeAfter && !t.lost {
+				t.closeTLS()
+			}
 			t.startRecords()
 		}
 		done(err)

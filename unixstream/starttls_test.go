@@ -222,3 +222,60 @@ func TestStartTLSRefusals(t *testing.T) {
 	}
 	srv.waitLost(t)
 }
+
+// TestStartTLSCloseInHandshake: Write then Close right after StartTLS: the handshake ends first,
+// then what was written goes out sealed, then close_notify; ConnectionLost(nil).
+func TestStartTLSCloseInHandshake(t *testing.T) {
+	certs := testcert.Get()
+	l := newLoop(t)
+	startLoop(t, l)
+	path := sockPath(t, "starttls.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer nc.Close()
+		nc.SetDeadline(time.Now().Add(guard))
+		tc := tls.Server(nc, certs.ServerConfig(0))
+		b, err := io.ReadAll(tc) // to the client's close_notify
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		tc.Close()
+		got <- string(b)
+	}()
+	c := newRec()
+	tr, _, err := unixstream.CreateUnixConnection(t.Context(), l, func() *rec { return c }, path, unixstream.ConnOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	onLoop(t, l, func() {
+		if err := tr.StartTLS(certs.ClientConfig(0), unixstream.StartTLSOptions{ServerHostname: testcert.ServerName}, func(err error) { done <- err }); err != nil {
+			t.Error(err)
+		}
+		tr.Write([]byte("written in the handshake"))
+		tr.Close()
+		if err := tr.Write([]byte("after Close")); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Write after Close: %v", err)
+		}
+	})
+	if err := <-done; err != nil {
+		t.Fatalf("done(%v)", err)
+	}
+	if s := <-got; s != "written in the handshake" {
+		t.Fatalf("the peer got %q", s)
+	}
+	if err := c.waitLost(t); err != nil {
+		t.Fatalf("ConnectionLost(%v)", err)
+	}
+}

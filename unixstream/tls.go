@@ -120,6 +120,7 @@ type tlsState struct {
 	flushFirst  bool                    // StartTLS: the handshake waits for the plaintext buffered
 	deadline    time.Time               // StartTLS: the handshake's end, counted from the call
 	counted     bool                    // holds one of the server's MaxHandshakes
+	closeAfter  bool                    // StartTLS: Close came during the handshake
 
 	shutdown bool             // Close queued close_notify; reading discards until the peer's
 	peerDone bool             // the peer's close_notify, or EOF, was read

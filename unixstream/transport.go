@@ -529,16 +529,21 @@ func (t *Transport) fatal(err error) {
 
 // Close stops reading, writes what is buffered, then closes and calls ConnectionLost(nil) (close).
 // With TLS, close_notify follows what is buffered, and the socket is closed once the peer answers
-// with its own (or closes) or the shutdown timeout passes, which ConnectionLost then reports; Close
-// during the handshake aborts it.
+// with its own (or closes) or the shutdown timeout passes, which ConnectionLost then reports. Close
+// during a StartTLS handshake lets it end first, so that what was written during it goes out (the
+// handshake's failure is ConnectionLost's error); Close of a new connection's handshake ends it.
 func (t *Transport) Close() {
 	if t.closing {
 		return
 	}
 	if t.tls != nil {
-		if t.tls.handshaking {
-			t.endHandshake(errHandshakeClosed, nil, false)
-		} else {
+		switch {
+		case t.tls.handshaking && t.proto != nil:
+			// StartTLS: what was written waits for the handshake; it goes out, then close_notify.
+			t.closing, t.tls.closeAfter = true, true
+		case t.tls.handshaking:
+			t.endHandshake(errHandshakeClosed, nil, false) // nothing made yet: nothing to flush
+		default:
 			t.closeTLS()
 		}
 		return
