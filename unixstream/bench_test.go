@@ -174,21 +174,26 @@ func BenchmarkBulk4K(b *testing.B) {
 	b.Run("std", func(b *testing.B) {
 		path := sockPath(b, "bulk.sock")
 		mib := make(chan struct{}, 1024)
-		stop := serveStd(b, path, func(c net.Conn) {
-			buf := make([]byte, 64*1024)
-			n := 0
-			for {
-				k, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				for n += k; n >= 1<<20; n -= 1 << 20 {
-					mib <- struct{}{}
-				}
-			}
-		})
+		stop := serveStd(b, path, stdSink(mib))
 		pump(b, path, mib)
 		b.StopTimer()
 		stop()
 	})
+}
+
+// stdSink reads a connection on its goroutine, signalling each full MiB (sink's std twin).
+func stdSink(mib chan struct{}) func(net.Conn) {
+	return func(c net.Conn) {
+		buf := make([]byte, 64*1024)
+		n := 0
+		for {
+			k, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			for n += k; n >= 1<<20; n -= 1 << 20 {
+				mib <- struct{}{}
+			}
+		}
+	}
 }

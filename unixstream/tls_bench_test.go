@@ -142,19 +142,7 @@ func BenchmarkTLSBulk16K(b *testing.B) {
 	b.Run("std", func(b *testing.B) {
 		path := sockPath(b, "bulk.sock")
 		mib := make(chan struct{}, 1024)
-		stop := serveStdTLS(b, path, func(c net.Conn) {
-			buf := make([]byte, 64*1024)
-			n := 0
-			for {
-				k, err := c.Read(buf)
-				if err != nil {
-					return
-				}
-				for n += k; n >= 1<<20; n -= 1 << 20 {
-					mib <- struct{}{}
-				}
-			}
-		})
+		stop := serveStdTLS(b, path, stdSink(mib))
 		pump(b, path, mib)
 		stop()
 	})

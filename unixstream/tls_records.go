@@ -202,23 +202,7 @@ func (t *Transport) writevTLS(bufs [][]byte) {
 	}
 }
 
-// flushOut makes one write of the buffer, if anything waits, and watches for writability if some
-// is left.
-func (t *Transport) flushOut() {
-	if t.lost || t.head == len(t.out) {
-		return
-	}
-	n, err := sock.Write(t.fd, t.out[t.head:])
-	if err != nil && !sock.Temporary(err) {
-		t.fatal(err)
-		return
-	}
-	t.head += n
-	if t.head == len(t.out) {
-		t.out, t.head = t.out[:0], 0
-	}
-	t.setInterest()
-}
+
 
 // closeTLS is Close in the records phase: close_notify after what is buffered, then reading
 // discards until the peer's close_notify or EOF, for at most the shutdown timeout.

@@ -466,8 +466,12 @@ func (t *Transport) onEOF() {
 	t.Close()
 }
 
-// onWritable writes the buffer.
-func (t *Transport) onWritable() {
+// flushOut makes one write of the buffer, if anything waits, and watches for writability while
+// some is left (onWritable; with TLS also after sealing). A fatal error loses the transport.
+func (t *Transport) flushOut() {
+	if t.lost {
+		return
+	}
 	if t.head < len(t.out) {
 		n, err := sock.Write(t.fd, t.out[t.head:])
 		if err != nil && !sock.Temporary(err) {
@@ -478,7 +482,14 @@ func (t *Transport) onWritable() {
 	}
 	if t.head == len(t.out) {
 		t.out, t.head = t.out[:0], 0
-		t.setInterest()
+	}
+	t.setInterest()
+}
+
+// onWritable writes the buffer.
+func (t *Transport) onWritable() {
+	if t.flushOut(); t.lost {
+		return
 	}
 	t.flow.MaybeResume(t.WriteBufferSize()) // the protocol may write more here
 	if t.lost || t.head < len(t.out) {
