@@ -33,8 +33,9 @@ type StartTLSOptions struct {
 // the handshake keeps the plaintext (WriteBufferSize counts it) and seals it after. done runs on
 // the loop goroutine when the handshake ends: with nil, after which data flows decrypted through
 // the same protocol; or with the error, after which the connection is aborted and ConnectionLost
-// gets the same error. Close or Abort during the handshake ends it (done gets an error matching
-// net.ErrClosed).
+// gets the same error. Close during the handshake lets it end, then sends what was written during
+// it and close_notify, as Close does; Abort (or Loop.Close) ends it at once, and done gets an error
+// matching net.ErrClosed.
 //
 // It returns an error, and changes nothing, for a nil config, bad options (named), a transport
 // closing, already using TLS, or half-closed either way. Loop-only; it does not block. asyncio's

@@ -202,8 +202,6 @@ func (t *Transport) writevTLS(bufs [][]byte) {
 	}
 }
 
-
-
 // closeTLS is Close in the records phase: close_notify after what is buffered, then reading
 // discards until the peer's close_notify or EOF, for at most the shutdown timeout.
 func (t *Transport) closeTLS() {
