@@ -150,12 +150,21 @@ func (t *Transport) queueRecords(b []byte) {
 	}
 }
 
-// writeTLS seals b and writes the records. During a StartTLS handshake b waits as plaintext.
+// writeTLS seals b and writes the records (Write), then checks the water marks.
 func (t *Transport) writeTLS(b []byte) {
+	t.seal(b)
+	if !t.lost {
+		t.flow.MaybePause(t.WriteBufferSize())
+	}
+}
+
+// seal seals b into records and writes them, once, if the buffer was empty; during a StartTLS
+// handshake b waits as plaintext. The caller checks the water marks after, once, so that nothing
+// the protocol writes from PauseWriting comes between the parts of one Write or Writev.
+func (t *Transport) seal(b []byte) {
 	ts := t.tls
 	if ts.handshaking {
 		ts.pending = append(ts.pending, b...)
-		t.flow.MaybePause(t.WriteBufferSize())
 		return
 	}
 	wasEmpty := t.head == len(t.out)
@@ -169,36 +178,35 @@ func (t *Transport) writeTLS(b []byte) {
 	if wasEmpty {
 		t.flushOut()
 	}
-	t.flow.MaybePause(t.WriteBufferSize())
 }
 
 // writevTLS seals bufs gathered into records of up to tlsChunk bytes (in a buffer the loop's
-// transports share), so that many small buffers do not become many small records.
+// transports share, free again when seal returns, since seal calls no protocol method), so that
+// many small buffers do not become many small records.
 func (t *Transport) writevTLS(bufs [][]byte) {
 	if t.st.gather == nil {
 		t.st.gather = make([]byte, 0, tlsChunk)
 	}
 	g := t.st.gather[:0]
 	for _, b := range bufs {
-		for len(b) > 0 {
+		for len(b) > 0 && !t.lost {
 			if len(g) == 0 && len(b) >= tlsChunk {
-				t.writeTLS(b)
-				b = nil
+				t.seal(b)
 				break
 			}
 			k := min(len(b), tlsChunk-len(g))
 			g, b = append(g, b[:k]...), b[k:]
 			if len(g) == tlsChunk {
-				t.writeTLS(g)
+				t.seal(g)
 				g = g[:0]
 			}
 		}
-		if t.closing {
-			return
-		}
 	}
-	if len(g) > 0 {
-		t.writeTLS(g)
+	if len(g) > 0 && !t.lost {
+		t.seal(g)
+	}
+	if !t.lost {
+		t.flow.MaybePause(t.WriteBufferSize())
 	}
 }
 

@@ -3,6 +3,7 @@
 package unixstream_test
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"net"
@@ -181,4 +182,46 @@ func TestTLSPanicInProtocol(t *testing.T) {
 		t.Fatalf("report names %v", e.Transport)
 	}
 	cl.waitLost(t)
+}
+
+// pauseWriter writes more from PauseWriting.
+type pauseWriter struct {
+	*rec
+	extra []byte
+}
+
+func (p *pauseWriter) PauseWriting() {
+	if p.extra != nil {
+		p.t.Write(p.extra)
+		p.extra = nil
+	}
+}
+func (p *pauseWriter) ResumeWriting() {}
+
+// TestTLSWritevAtomicUnderPause: a Writev over TLS that crosses the high-water mark goes out whole
+// before what the protocol writes from the PauseWriting it causes, as a plain transport's does.
+func TestTLSWritevAtomicUnderPause(t *testing.T) {
+	l := newLoop(t)
+	startLoop(t, l)
+	path := sockPath(t, "order.sock")
+	_, recs := tlsServer(t, l, path, unixstream.ServerOptions{TLS: testcert.Get().ServerConfig(0)}, func() *rec { return newRec() })
+	p := &pauseWriter{rec: newRec(), extra: []byte("X")}
+	tr, _, err := unixstream.CreateUnixConnection(t.Context(), l, func() *pauseWriter { return p }, path,
+		unixstream.ConnOptions{TLS: testcert.Get().ClientConfig(0), ServerHostname: testcert.ServerName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("a"), 200_000)
+	onLoop(t, l, func() { tr.Writev([][]byte{big, []byte("b"), big, []byte("END")}) })
+	srv := <-recs
+	want := string(big) + "b" + string(big) + "END" + "X"
+	if got := string(srv.waitData(t, len(want))); got != want {
+		i := 0
+		for i < len(got) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("the peer got %d bytes, differing from byte %d", len(got), i)
+	}
+	onLoop(t, l, tr.Close)
+	p.waitLost(t)
 }
