@@ -107,7 +107,13 @@ func (t *Transport) handshakeDone(ts *tlsState, err error) {
 	ts.rc.direct = true
 	ts.state = ts.conn.ConnectionState() // the handshake is over: its lock is free
 	t.handshakeOver()
-	ts.finish(nil)
+	// What only the handshake needed goes, for an idle connection's sake: the contexts, and the
+	// closed duplicate (crypto/tls stopped its context watch before it returned success, so
+	// nothing calls recordConn.Close any more).
+	ts.cancel, ts.rc.hs = nil, nil
+	finish := ts.finish
+	ts.finish = nil
+	finish(nil)
 }
 
 // endHandshake ends a handshake in flight: why goes to the creator (or the server's report, or
