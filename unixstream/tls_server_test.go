@@ -161,3 +161,57 @@ func TestTLSCloseClientsInHandshake(t *testing.T) {
 	default:
 	}
 }
+
+// TestTLSALPNAndShutdown: the ALPN protocol the handshake chose is in ConnectionState on both
+// sides; Loop.Shutdown with the TLS connection open on both ends closes each with close_notify
+// answered, ConnectionLost(nil) on both, and returns nil.
+func TestTLSALPNAndShutdown(t *testing.T) {
+	certs := testcert.Get()
+	l := newLoop(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc, err := l.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := sockPath(t, "alpn.sock")
+	sc := certs.ServerConfig(0)
+	sc.NextProtos = []string{"h2", "aioloop/1"}
+	_, recs := tlsServer(t, l, path, unixstream.ServerOptions{TLS: sc}, nil)
+	cc := certs.ClientConfig(0)
+	cc.NextProtos = []string{"aioloop/1"}
+	c := newRec()
+	tr, _, err := unixstream.CreateUnixConnection(t.Context(), l, func() *rec { return c }, path,
+		unixstream.ConnOptions{TLS: cc, ServerHostname: testcert.ServerName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := <-recs
+	var cs, ss tls.ConnectionState
+	onLoop(t, l, func() { cs, _ = tr.ConnectionState(); ss, _ = srv.t.ConnectionState() })
+	if cs.NegotiatedProtocol != "aioloop/1" || ss.NegotiatedProtocol != "aioloop/1" {
+		t.Fatalf("ALPN: client %q server %q", cs.NegotiatedProtocol, ss.NegotiatedProtocol)
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), guard)
+	defer scancel()
+	if err := l.Shutdown(sctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	<-errc
+	if err := c.lostErr(); err != nil {
+		t.Fatalf("client ConnectionLost(%v)", err)
+	}
+	if err := srv.lostErr(); err != nil {
+		t.Fatalf("server ConnectionLost(%v)", err)
+	}
+	select {
+	case <-c.gone:
+	default:
+		t.Fatal("no client ConnectionLost")
+	}
+	select {
+	case <-srv.gone:
+	default:
+		t.Fatal("no server ConnectionLost")
+	}
+}
