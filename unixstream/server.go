@@ -45,7 +45,8 @@ type ServerOptions struct {
 	// runs on a goroutine of its own; the factory and ConnectionMade run once it has succeeded. A
 	// failed handshake is reported to the loop's exception handler, the connection is closed and
 	// the server goes on. tls.Config's callbacks (GetCertificate, VerifyConnection, ...) run on
-	// the handshake goroutines.
+	// the handshake goroutines; one that blocks holds its goroutine (not the connection, which
+	// Close, the timeout or Loop.Close shut down) until it returns.
 	TLS *tls.Config
 	// HandshakeTimeout is ssl_handshake_timeout: how long a handshake may take. Default 60 s.
 	HandshakeTimeout time.Duration

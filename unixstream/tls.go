@@ -21,9 +21,9 @@ const (
 	DefaultMaxHandshakes = 1024
 )
 
-// Errors of TLS transports. Both match os.ErrDeadlineExceeded and are net.Error timeouts, as
-// asyncio raises TimeoutError for them; the error a transport reports wraps one of them and names
-// the option and its value.
+// Errors of TLS transports. The two timeouts match os.ErrDeadlineExceeded and are net.Error
+// timeouts, as asyncio raises TimeoutError for them; the error a transport reports wraps one of
+// them and names the option and its value.
 var (
 	// ErrHandshakeTimeout: the TLS handshake did not end within the handshake timeout.
 	ErrHandshakeTimeout error = &timeoutError{"TLS handshake timeout"}

@@ -4,6 +4,7 @@ package unixstream_test
 
 import (
 	"crypto/tls"
+	"errors"
 	"slices"
 	"testing"
 
@@ -28,14 +29,16 @@ func TestTLSEcho(t *testing.T) {
 			srv := <-recs
 			var st tls.ConnectionState
 			var ok, canEOF bool
+			var eofErr error
 			onLoop(t, l, func() {
 				st, ok = tr.ConnectionState()
 				canEOF = tr.CanWriteEOF()
+				eofErr = tr.WriteEOF()
 				tr.Write([]byte("hello, "))
 				tr.Writev([][]byte{[]byte("wor"), nil, []byte("ld")})
 			})
-			if !ok || st.Version != v || st.ServerName != testcert.ServerName || len(st.PeerCertificates) == 0 || canEOF {
-				t.Fatalf("state ok %v version %x name %q peer certs %d, CanWriteEOF %v", ok, st.Version, st.ServerName, len(st.PeerCertificates), canEOF)
+			if !ok || st.Version != v || st.ServerName != testcert.ServerName || len(st.PeerCertificates) == 0 || canEOF || !errors.Is(eofErr, unixstream.ErrNoHalfClose) {
+				t.Fatalf("state ok %v version %x name %q peer certs %d, CanWriteEOF %v, WriteEOF %v", ok, st.Version, st.ServerName, len(st.PeerCertificates), canEOF, eofErr)
 			}
 			if got := string(c.waitData(t, 12)); got != "hello, world" {
 				t.Fatalf("echo %q", got)
