@@ -7,6 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// canTellUnsent: unsent works here, so the dribbling writer waits for each byte to be read.
+const canTellUnsent = true
+
 // unsent is how many bytes written to c its peer has not read yet (SIOCOUTQ; for a Unix stream
 // socket, what waits in the peer's receive queue), or 0 when it cannot tell.
 func unsent(c net.Conn) int {
