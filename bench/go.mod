@@ -3,7 +3,7 @@ module github.com/aioloop/aioloop/bench
 go 1.26.0
 
 require (
-	github.com/aioloop/aioloop v0.0.0-20261130043422-414ffac873ad
+	github.com/aioloop/aioloop v0.0.0-20261130045244-adb03657d948
 	github.com/panjf2000/gnet/v2 v2.9.7
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sys v0.50.0
