@@ -25,7 +25,7 @@ import (
 // returns them first, in either phase.
 type recordConn struct {
 	t      *Transport
-	hs     *os.File // set before the handshake goroutine starts, never reassigned
+	hs     *os.File // set before the handshake goroutine starts; cleared on the loop once it succeeded, when crypto/tls no longer calls Close
 	prefix []byte
 	direct bool
 	local  net.Addr
