@@ -23,7 +23,9 @@ type ConnOptions struct {
 
 	// TLS is ssl: present, the connection speaks TLS through crypto/tls with this configuration
 	// (cloned; the caller's is not changed). The handshake runs on a goroutine of its own and the
-	// create call waits for it, as asyncio's await does; the factory and ConnectionMade run once it
+	// create call waits for it, as asyncio's await does; the loop must be running meanwhile (Run
+	// or Start, on another goroutine: the result reaches the call through it), or the call waits
+	// until its context ends. The factory and ConnectionMade run once it
 	// has succeeded, and a failed or timed-out handshake calls neither and fails the call with an
 	// error that says which check or which limit. tls.Config's callbacks run on the handshake
 	// goroutine; ClientSessionCache.Put may run on the loop goroutine (TLS 1.3 tickets arrive after

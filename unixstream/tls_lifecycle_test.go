@@ -168,3 +168,29 @@ func TestTLSLoopCloseInHandshake(t *testing.T) {
 	default:
 	}
 }
+
+// TestTLSCreateWithoutRunningLoop: a TLS create call needs the loop to run (the handshake's
+// result reaches it there); on a loop nobody runs it waits until its context ends, then fails with
+// the context's cause, and Loop.Close leaves nothing open.
+func TestTLSCreateWithoutRunningLoop(t *testing.T) {
+	certs := testcert.Get()
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := sockPath(t, "std.sock")
+	stdPeer(t, path, certs.ServerConfig(0), func(c *tls.Conn, raw *countConn) { c.Read(make([]byte, 1)) })
+	before := testfd.Open(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	made := false
+	_, _, err = unixstream.CreateUnixConnection(ctx, l, func() *rec { made = true; return newRec() }, path,
+		unixstream.ConnOptions{TLS: certs.ClientConfig(0), ServerHostname: testcert.ServerName})
+	if !errors.Is(err, context.DeadlineExceeded) || made {
+		t.Fatalf("err %v, made %v", err, made)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFDs(t, before-1) // the peer's end closes when its handshake's read fails
+}
