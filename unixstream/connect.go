@@ -25,11 +25,11 @@ type ConnOptions struct {
 	// (cloned; the caller's is not changed). The handshake runs on a goroutine of its own and the
 	// create call waits for it, as asyncio's await does; the loop must be running meanwhile (Run
 	// or Start, on another goroutine: the result reaches the call through it), or the call waits
-	// until its context ends. The factory and ConnectionMade run once it
-	// has succeeded, and a failed or timed-out handshake calls neither and fails the call with an
-	// error that says which check or which limit. tls.Config's callbacks run on the handshake
-	// goroutine; ClientSessionCache.Put may run on the loop goroutine (TLS 1.3 tickets arrive after
-	// the handshake) and must not block. Renegotiation is refused: it would block the loop.
+	// until its context ends. The factory and ConnectionMade run once it has succeeded; a failed
+	// or timed-out handshake calls neither and fails the call with an error that says which check
+	// or which limit. tls.Config's callbacks run on the handshake goroutine;
+	// ClientSessionCache.Put may run on the loop goroutine (TLS 1.3 tickets arrive after the
+	// handshake) and must not block. Renegotiation is refused: it would block the loop.
 	TLS *tls.Config
 	// ServerHostname is server_hostname: the name the server's certificate must be valid for.
 	// Required with TLS unless TLS.ServerName is set or TLS.InsecureSkipVerify: a Unix path has no
