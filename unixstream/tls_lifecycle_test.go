@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -193,4 +194,67 @@ func TestTLSCreateWithoutRunningLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFDs(t, before-1) // the peer's end closes when its handshake's read fails
+}
+
+// TestTLSCreateRacesLoopClose: a TLS create call from another goroutine while its loop stops and
+// closes, at moments spread over before the call reaches the loop, during the handshake and after
+// it: the call either succeeds (ConnectionMade ran once, and Loop.Close ran ConnectionLost once
+// with an error matching net.ErrClosed) or fails with an error matching net.ErrClosed having made
+// nothing; no descriptor is left.
+func TestTLSCreateRacesLoopClose(t *testing.T) {
+	certs := testcert.Get()
+	sl, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sl.SetExceptionHandler(func(loop.Exception) {}) // handshakes the clients' loops cut short fail here
+	sctx, scancel := context.WithCancel(context.Background())
+	defer scancel()
+	serrc, err := sl.Start(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := sockPath(t, "tls.sock")
+	tlsServer(t, sl, path, unixstream.ServerOptions{TLS: certs.ServerConfig(0)}, func() *rec { return newRec() })
+	before := testfd.Open(t)
+	outcomes := map[string]int{}
+	for round := range 60 {
+		l, err := loop.New(loop.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran := make(chan error, 1)
+		go func() { ran <- l.Run(context.Background()) }()
+		made := 0
+		var lost []error
+		var cerr error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			c := &conn{onMade: func(*conn) { made++ }, onLost: func(_ *conn, err error) { lost = append(lost, err) }}
+			_, _, cerr = unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, path,
+				unixstream.ConnOptions{TLS: certs.ClientConfig(0), ServerHostname: testcert.ServerName})
+		})
+		time.Sleep(time.Duration(round%8) * 400 * time.Microsecond)
+		l.Stop()
+		<-ran
+		l.Close()
+		wg.Wait()
+		switch {
+		case cerr == nil && made == 1 && len(lost) == 1 && errors.Is(lost[0], net.ErrClosed):
+			outcomes["made, then closed"]++
+		case errors.Is(cerr, net.ErrClosed) && made == 0 && len(lost) == 0:
+			outcomes["refused or ended in the handshake"]++
+		default:
+			t.Fatalf("round %d: CreateUnixConnection = %v, ConnectionMade %d times, ConnectionLost %v", round, cerr, made, lost)
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	if err := sl.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	scancel()
+	<-serrc
+	waitFDs(t, before-1) // the server's listener is closed too
 }
