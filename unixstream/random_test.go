@@ -3,7 +3,6 @@
 package unixstream_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aioloop/aioloop/internal/testloop"
-	"github.com/aioloop/aioloop/loop"
-	"github.com/aioloop/aioloop/unixstream"
 )
 
 // TestRandomStreamCallbackActions drives the stream transport's state machine with random
@@ -32,20 +29,10 @@ func TestRandomStreamCallbackActions(t *testing.T) {
 
 func randomStreamRun(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 7))
-	l, err := loop.New(loop.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	mine, peer := socketpair(t)
-	defer peer.Close()
 	c := &conn{keepOpen: rng.IntN(2) == 0}
-	tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
-		unixstream.ConnOptions{Sock: mine})
-	mine.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, tr, peer := randomTransport(t, c)
+	defer l.Close()
+	defer peer.Close()
 	for i := range 30 {
 		fmt.Fprintf(peer, "p%04d\n", i)
 	}

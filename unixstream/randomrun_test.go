@@ -4,6 +4,7 @@ package unixstream_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -164,20 +165,34 @@ func (r *randomRun) finish(read chan []byte) {
 	}
 }
 
-// socketpair returns the two ends of a Unix stream socketpair: one as a file to hand to
-// ConnOptions.Sock (the caller closes it), the other as a net.Conn for the peer.
-func socketpair(t *testing.T) (mine *os.File, peer net.Conn) {
+// randomTransport makes a loop and a transport with protocol flowConn{c} over one end of a Unix
+// stream socketpair, and returns the other end for the peer; the caller closes the loop and the
+// peer's end.
+func randomTransport(t *testing.T, c *conn) (*loop.Loop, *unixstream.Transport, net.Conn) {
 	t.Helper()
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mine, pf := os.NewFile(uintptr(fds[0]), "mine"), os.NewFile(uintptr(fds[1]), "peer")
-	peer, err = net.FileConn(pf)
+	peer, err := net.FileConn(pf)
 	pf.Close()
 	if err != nil {
 		mine.Close()
+		l.Close()
 		t.Fatal(err)
 	}
-	return mine, peer
+	tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
+		unixstream.ConnOptions{Sock: mine})
+	mine.Close()
+	if err != nil {
+		peer.Close()
+		l.Close()
+		t.Fatal(err)
+	}
+	return l, tr, peer
 }

@@ -3,7 +3,6 @@
 package unixstream_test
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/aioloop/aioloop/internal/testcert"
 	"github.com/aioloop/aioloop/internal/testloop"
-	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/unixstream"
 )
 
@@ -34,20 +32,10 @@ func TestRandomTLSCallbackActions(t *testing.T) {
 func randomTLSRun(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 11))
 	certs := testcert.Get()
-	l, err := loop.New(loop.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	mine, peer := socketpair(t)
-	defer peer.Close()
 	c := &conn{}
-	tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
-		unixstream.ConnOptions{Sock: mine})
-	mine.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, tr, peer := randomTransport(t, c)
+	defer l.Close()
+	defer peer.Close()
 	closeNotify := rng.IntN(2) == 0
 	read := make(chan []byte, 1)
 	go func() { // the peer: its lines, maybe its close_notify, then everything it decrypts
