@@ -1,12 +1,15 @@
 // Package poller is aioloop's thin layer over one operating system readiness API: epoll on Linux,
-// kqueue on darwin, dragonfly, freebsd, netbsd and openbsd. Elsewhere (Windows until its IOCP
-// backend lands) New returns ErrUnsupported.
+// kqueue on darwin, dragonfly, freebsd, netbsd and openbsd, and on Windows an I/O completion port
+// that readiness reaches through AFD poll requests (iocp_windows.go). Elsewhere New returns
+// ErrUnsupported.
 //
 // # Contract
 //
 // Every backend defines the same concrete type, Poller, with the same methods, and nothing else:
 //
-//   - New makes a poller and its wake-up (an eventfd, an EVFILT_USER event, or a pipe).
+//   - New makes a poller and its wake-up (an eventfd, an EVFILT_USER event, a pipe, or a posted
+//     completion packet). On Windows a "file descriptor" is a socket handle, and only sockets
+//     can be registered.
 //   - Add registers a file descriptor with an integer token and an interest (Readable, Writable or
 //     both); Modify changes the token and interest of a registered descriptor; Delete removes it.
 //     Registrations are level-triggered: a descriptor that stays readable is reported by every Wait.
@@ -27,7 +30,8 @@
 // # Portability
 //
 // Error and Hangup are hints: epoll reports EPOLLERR and EPOLLHUP even without interest, kqueue
-// reports EV_EOF and EV_ERROR per filter. A caller should treat either as "both readable and writable"
+// reports EV_EOF and EV_ERROR per filter, the Windows poller reports AFD's abort and connect-fail
+// events. A caller should treat either as "both readable and writable"
 // and let its next read or write return the real error. Backends translate, nothing more: budgets,
 // timeout arithmetic beyond unit conversion, queues and dispatch live in the loop.
 //

@@ -1,5 +1,3 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
-
 // The conformance suite: written against the contract in poller.go, run by every backend.
 
 package poller_test
@@ -10,8 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/poller"
@@ -30,12 +26,13 @@ func newPoller(t testing.TB) *poller.Poller {
 	return p
 }
 
-// socketpair returns a connected non-blocking stream pair, closed when the test ends.
+// socketpair returns a connected non-blocking stream pair, closed when the test ends (AF_UNIX on
+// Unix, TCP on loopback on Windows).
 func socketpair(t testing.TB) (a, b int) { t.Helper(); return testfd.Socketpair(t) }
 
 func write(t testing.TB, fd int, s string) {
 	t.Helper()
-	if _, err := unix.Write(fd, []byte(s)); err != nil {
+	if _, err := testfd.Write(fd, []byte(s)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -89,7 +86,7 @@ func TestReadableLevelTriggered(t *testing.T) {
 		}
 	}
 	var buf [8]byte
-	if _, err := unix.Read(a, buf[:]); err != nil {
+	if _, err := testfd.Read(a, buf[:]); err != nil {
 		t.Fatal(err)
 	}
 	expectNone(t, p)
@@ -138,7 +135,7 @@ func TestPeerCloseIsReadable(t *testing.T) {
 	if err := p.Add(a, 7, poller.Readable); err != nil {
 		t.Fatal(err)
 	}
-	unix.Shutdown(b, unix.SHUT_RDWR)
+	testfd.Shutdown(b)
 	if f := waitOne(t, p, 7); f&poller.FlagReadable == 0 {
 		t.Fatalf("flags %v after peer shutdown, want readable", f)
 	}

@@ -1,4 +1,5 @@
 // Package testfd makes the raw file descriptors that aioloop's tests poll: real kernel objects,
 // closed when the test ends, so that the leak check at the end of each suite stays meaningful.
-// Unix only: elsewhere the package is empty.
+// Socketpair, Read, Write, Shutdown and Close exist on Unix and Windows (a TCP pair on loopback
+// there); the rest is Unix only.
 package testfd

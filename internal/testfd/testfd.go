@@ -61,3 +61,15 @@ func Open(t testing.TB) int {
 	}
 	return len(ents)
 }
+
+// Write writes p to fd.
+func Write(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
+
+// Read reads into p from fd.
+func Read(fd int, p []byte) (int, error) { return unix.Read(fd, p) }
+
+// Shutdown shuts both directions of the socket fd down.
+func Shutdown(fd int) error { return unix.Shutdown(fd, unix.SHUT_RDWR) }
+
+// Close closes fd.
+func Close(fd int) error { return unix.Close(fd) }

@@ -1,3 +1,5 @@
+//go:build linux || windows
+
 package poller_test
 
 import (
@@ -8,7 +10,8 @@ import (
 	"github.com/aioloop/aioloop/poller"
 )
 
-// epoll refuses what kqueue silently accepts: a second Add, and Modify of an unregistered fd.
+// epoll and the Windows poller refuse what kqueue silently accepts: a second Add, and Modify of an
+// unregistered fd.
 func TestEpollStrictRegistration(t *testing.T) {
 	p := newPoller(t)
 	a, _ := socketpair(t)

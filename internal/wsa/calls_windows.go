@@ -1,0 +1,96 @@
+package wsa
+
+import (
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// The Winsock calls x/sys/windows does not bind, or binds with an allocation per call.
+var (
+	ws2          = windows.NewLazySystemDLL("ws2_32.dll")
+	procAccept   = ws2.NewProc("accept")
+	procIoctl    = ws2.NewProc("ioctlsocket")
+	procRecv     = ws2.NewProc("recv")
+	procSend     = ws2.NewProc("send")
+	procRecvfrom = ws2.NewProc("recvfrom")
+	procSendto   = ws2.NewProc("sendto")
+	socketError  = ^uintptr(0) // SOCKET_ERROR (-1) and INVALID_SOCKET
+	fionbio      = 0x8004667e
+)
+
+// Accept takes a connection off the listening socket s.
+func Accept(s windows.Handle) (windows.Handle, error) {
+	r, _, e := syscall.SyscallN(procAccept.Addr(), uintptr(s), 0, 0)
+	if r == socketError {
+		return windows.InvalidHandle, os.NewSyscallError("accept", Errno(e))
+	}
+	return windows.Handle(r), nil
+}
+
+// SetNonblock puts s in non-blocking mode (ioctlsocket FIONBIO).
+func SetNonblock(s windows.Handle) error {
+	on := uint32(1)
+	r, _, e := syscall.SyscallN(procIoctl.Addr(), uintptr(s), uintptr(fionbio), uintptr(unsafe.Pointer(&on)))
+	if r != 0 {
+		return os.NewSyscallError("ioctlsocket", Errno(e))
+	}
+	return nil
+}
+
+// Recv receives into p from the connected socket s. A would-block matches syscall.EAGAIN.
+func Recv(s windows.Handle, p []byte) (int, error) {
+	var b *byte
+	if len(p) > 0 {
+		b = &p[0]
+	}
+	r, _, e := syscall.SyscallN(procRecv.Addr(), uintptr(s), uintptr(unsafe.Pointer(b)), uintptr(len(p)), 0)
+	if r == socketError {
+		return 0, os.NewSyscallError("recv", Errno(e))
+	}
+	return int(r), nil
+}
+
+// Send sends p on the connected socket s.
+func Send(s windows.Handle, p []byte) (int, error) {
+	var b *byte
+	if len(p) > 0 {
+		b = &p[0]
+	}
+	r, _, e := syscall.SyscallN(procSend.Addr(), uintptr(s), uintptr(unsafe.Pointer(b)), uintptr(len(p)), 0)
+	if r == socketError {
+		return 0, os.NewSyscallError("send", Errno(e))
+	}
+	return int(r), nil
+}
+
+// RecvFrom receives one datagram into p and its source into the raw sockaddr buffer from (whose
+// length *fromLen gives, and which it updates); it allocates nothing.
+func RecvFrom(s windows.Handle, p []byte, flags int, from unsafe.Pointer, fromLen *int32) (int, syscall.Errno) {
+	var b *byte
+	if len(p) > 0 {
+		b = &p[0]
+	}
+	r, _, e := syscall.SyscallN(procRecvfrom.Addr(), uintptr(s), uintptr(unsafe.Pointer(b)), uintptr(len(p)),
+		uintptr(flags), uintptr(from), uintptr(unsafe.Pointer(fromLen)))
+	if r == socketError {
+		return 0, e
+	}
+	return int(r), 0
+}
+
+// SendTo sends p to the raw sockaddr to (toLen bytes; nil for the connected peer).
+func SendTo(s windows.Handle, p []byte, to unsafe.Pointer, toLen int32) (int, syscall.Errno) {
+	var b *byte
+	if len(p) > 0 {
+		b = &p[0]
+	}
+	r, _, e := syscall.SyscallN(procSendto.Addr(), uintptr(s), uintptr(unsafe.Pointer(b)), uintptr(len(p)),
+		0, uintptr(to), uintptr(toLen))
+	if r == socketError {
+		return 0, e
+	}
+	return int(r), 0
+}

@@ -1,0 +1,64 @@
+package poller_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/internal/testfd"
+	"github.com/aioloop/aioloop/poller"
+)
+
+// A deleted registration's request is reused only after its cancelled poll's packet has come back:
+// until then the kernel may still write to it.
+func TestRequestFreedAfterItsPacket(t *testing.T) {
+	p := newPoller(t)
+	a, _ := socketpair(t)
+	c, _ := socketpair(t)
+	if err := p.Add(a, 1, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	armed(t, p)
+	if err := p.Delete(a); err != nil {
+		t.Fatal(err)
+	}
+	if in, free, _ := p.Requests(); in != 1 || free != 0 {
+		t.Fatalf("after Delete: %d in flight, %d free; want 1, 0", in, free)
+	}
+	if err := p.Add(c, 2, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, all := p.Requests(); all != 2 {
+		t.Fatalf("%d requests: the cancelled one must not be reused yet", all)
+	}
+	armed(t, p) // dequeues the cancelled poll's packet
+	if in, free, all := p.Requests(); in != 1 || free != 1 || all != 2 {
+		t.Fatalf("after its packet: %d in flight, %d free, %d in all; want 1, 1, 2", in, free, all)
+	}
+}
+
+// Polls re-armed thousands of times with the collector running: a request the kernel writes to
+// must neither move nor be collected (a packet that names a stale request would fail the test).
+func TestPollCyclesUnderGC(t *testing.T) {
+	p := newPoller(t)
+	a, b := socketpair(t)
+	if err := p.Add(a, 9, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 8)
+	for i := range 2000 {
+		write(t, b, "x")
+		if f := waitOne(t, p, 9); f&poller.FlagReadable == 0 {
+			t.Fatalf("cycle %d: flags %v", i, f)
+		}
+		if _, err := testfd.Read(a, buf); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			runtime.GC()
+		}
+	}
+	if n, _ := p.Wait(make([]poller.Event, 4), 10*time.Millisecond); n != 0 {
+		t.Fatalf("%d events after the last read", n)
+	}
+}
