@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package loop_test
 
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/aioloop/aioloop/internal/testfd"
 
 	"github.com/aioloop/aioloop/loop"
 )
@@ -60,13 +60,13 @@ func TestDispatchDoesNotAllocate(t *testing.T) {
 	// The same through AddReader's watch, with a read and a write each round (a round trip).
 	r.Unregister()
 	var buf [1]byte
-	if err := l.AddReader(a, func() { unix.Read(a, buf[:]) }); err != nil {
+	if err := l.AddReader(a, func() { testfd.Read(a, buf[:]) }); err != nil {
 		t.Fatal(err)
 	}
 	defer l.RemoveReader(a)
 	one := []byte{1}
 	allocs = testing.AllocsPerRun(1000, func() {
-		unix.Write(b, one)
+		testfd.Write(b, one)
 		l.RunOnce()
 	})
 	if allocs != 0 {

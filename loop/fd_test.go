@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package loop_test
 
@@ -6,7 +6,7 @@ import (
 	"errors"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/aioloop/aioloop/internal/testfd"
 
 	"github.com/aioloop/aioloop/internal/reactor"
 	"github.com/aioloop/aioloop/loop"
@@ -14,7 +14,7 @@ import (
 
 func writeByte(t testing.TB, fd int) {
 	t.Helper()
-	if _, err := unix.Write(fd, []byte{'x'}); err != nil {
+	if _, err := testfd.Write(fd, []byte{'x'}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -25,7 +25,7 @@ func TestAddReaderOnSocketpair(t *testing.T) {
 	var got []byte
 	err := l.AddReader(a, func() {
 		buf := make([]byte, 64)
-		n, err := unix.Read(a, buf)
+		n, err := testfd.Read(a, buf)
 		if err != nil {
 			t.Errorf("read: %v", err)
 			return
@@ -41,8 +41,8 @@ func TestAddReaderOnSocketpair(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.CallSoon(func() { unix.Write(b, []byte("hel")) })
-	l.CallLater(0, func() { unix.Write(b, []byte("lo")) })
+	l.CallSoon(func() { testfd.Write(b, []byte("hel")) })
+	l.CallLater(0, func() { testfd.Write(b, []byte("lo")) })
 	run(t, l)
 	if string(got) != "hello" {
 		t.Fatalf("read %q", got)
@@ -63,7 +63,7 @@ func TestAddReaderReplacesAndWriterShares(t *testing.T) {
 	if err := l.AddReader(a, func() {
 		calls = append(calls, "reader")
 		var buf [8]byte
-		unix.Read(a, buf[:])
+		testfd.Read(a, buf[:])
 		l.RemoveReader(a)
 	}); err != nil {
 		t.Fatal(err)

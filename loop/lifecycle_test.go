@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package loop_test
 
@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/aioloop/aioloop/internal/reactor"
+	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/loop"
-	"golang.org/x/sys/unix"
 )
 
 // fakeConn is a resource as a transport is one: it owns a descriptor, and its ConnectionLost is
@@ -34,11 +34,8 @@ type fakeConn struct {
 
 func newFake(t *testing.T, l *loop.Loop, slow bool) *fakeConn {
 	t.Helper()
-	a, _ := socketpair(t)
-	fd, err := unix.Dup(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fd := testfd.Socket(t)
+	var err error
 	c := &fakeConn{l: l, fd: fd, slow: slow}
 	l.Do(context.Background(), func() { err = reactor.Of(l).Track(c) })
 	if err != nil {
@@ -52,7 +49,7 @@ func (c *fakeConn) lose(err error) {
 		return
 	}
 	c.lostSent, c.lostErr = true, err
-	unix.Close(c.fd)
+	testfd.Close(c.fd)
 	c.fd = -1
 	c.l.CallSoon(func() { c.connectionLost(err) })
 }
@@ -84,7 +81,7 @@ func (c *fakeConn) CloseNow(err error) {
 	c.calls = append(c.calls, "CloseNow")
 	if !c.lostSent {
 		c.lostSent, c.lostErr = true, err
-		unix.Close(c.fd)
+		testfd.Close(c.fd)
 		c.fd = -1
 	}
 	c.connectionLost(c.lostErr)

@@ -73,3 +73,15 @@ func Shutdown(fd int) error { return unix.Shutdown(fd, unix.SHUT_RDWR) }
 
 // Close closes fd.
 func Close(fd int) error { return unix.Close(fd) }
+
+// Socket returns a socket that the caller owns and closes with Close (a duplicate of one end of
+// a socketpair whose ends close when the test ends).
+func Socket(t testing.TB) int {
+	t.Helper()
+	a, _ := Socketpair(t)
+	fd, err := unix.Dup(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fd
+}

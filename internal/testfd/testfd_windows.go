@@ -62,3 +62,13 @@ func Shutdown(fd int) error { return windows.Shutdown(windows.Handle(fd), window
 // Close closes the socket fd.
 func Close(fd int) error { return windows.Closesocket(windows.Handle(fd)) }
 
+
+// Socket returns a socket that the caller owns and closes with Close (a UDP socket).
+func Socket(t testing.TB) int {
+	t.Helper()
+	s, err := windows.Socket(windows.AF_INET, windows.SOCK_DGRAM, windows.IPPROTO_UDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(s)
+}
