@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package sock
 
@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // Sockaddr is a raw socket address held by value, as the kernel reads it on send and writes it on
@@ -17,20 +15,21 @@ import (
 //	sockaddr_in6  { family ; port be16 @2 ; flowinfo @4 ; addr[16] @8 ; scope_id u32 @24 } 28 bytes
 //	sockaddr_un   { family ; path @2 }
 //
-// The first two bytes are a uint16 family on Linux and a length byte plus a family byte on the
-// BSDs (setHeader and family, per OS).
+// The first two bytes are a uint16 family on Linux and Windows and a length byte plus a family byte
+// on the BSDs (setHeader and family, per OS; the constants come from sockaddr_unix.go and
+// sockaddr_windows.go).
 type Sockaddr struct {
-	raw unix.RawSockaddrAny
+	raw rawSockaddrAny
 	n   uint32 // bytes in use
 }
 
 const (
 	pathOffset = 2
-	sunLen     = pathOffset + len(unix.RawSockaddrUnix{}.Path) // sizeof(struct sockaddr_un)
+	sunLen     = pathOffset + sunPathLen // sizeof(struct sockaddr_un)
 )
 
-func (s *Sockaddr) bytes() *[unsafe.Sizeof(unix.RawSockaddrAny{})]byte {
-	return (*[unsafe.Sizeof(unix.RawSockaddrAny{})]byte)(unsafe.Pointer(&s.raw))
+func (s *Sockaddr) bytes() *[unsafe.Sizeof(rawSockaddrAny{})]byte {
+	return (*[unsafe.Sizeof(rawSockaddrAny{})]byte)(unsafe.Pointer(&s.raw))
 }
 
 // Len is the length of the address in use; 0 for none.
@@ -51,23 +50,23 @@ func (s *Sockaddr) SetAddrPort(ap netip.AddrPort, fam int, z *Zones) bool {
 	b := s.bytes()
 	a := ap.Addr()
 	switch fam {
-	case unix.AF_INET:
+	case afInet:
 		a = a.Unmap()
 		if !a.Is4() {
 			return false
 		}
 		*b = [len(b)]byte{}
-		setHeader(b, unix.AF_INET, unix.SizeofSockaddrInet4)
+		setHeader(b, afInet, sizeofInet4)
 		binary.BigEndian.PutUint16(b[2:], ap.Port())
 		a4 := a.As4()
 		copy(b[4:8], a4[:])
-		s.n = unix.SizeofSockaddrInet4
-	case unix.AF_INET6:
+		s.n = sizeofInet4
+	case afInet6:
 		if !a.IsValid() {
 			return false
 		}
 		*b = [len(b)]byte{}
-		setHeader(b, unix.AF_INET6, unix.SizeofSockaddrInet6)
+		setHeader(b, afInet6, sizeofInet6)
 		binary.BigEndian.PutUint16(b[2:], ap.Port())
 		a16 := a.As16()
 		copy(b[8:24], a16[:])
@@ -78,7 +77,7 @@ func (s *Sockaddr) SetAddrPort(ap netip.AddrPort, fam int, z *Zones) bool {
 			}
 			binary.NativeEndian.PutUint32(b[24:], uint32(idx))
 		}
-		s.n = unix.SizeofSockaddrInet6
+		s.n = sizeofInet6
 	default:
 		return false
 	}
@@ -99,7 +98,7 @@ func (s *Sockaddr) SetPath(path string) bool {
 	} else if len(path) > 0 && n < sunLen {
 		n++ // the terminating NUL, as sockaddr_un conventionally counts it, when it fits
 	}
-	setHeader(b, unix.AF_UNIX, n)
+	setHeader(b, afUnix, n)
 	s.n = uint32(n)
 	return true
 }
@@ -109,9 +108,9 @@ func (s *Sockaddr) SetPath(path string) bool {
 func (s *Sockaddr) AddrPort(z *Zones) (ap netip.AddrPort, ok bool) {
 	b := s.bytes()
 	switch s.Family() {
-	case unix.AF_INET:
+	case afInet:
 		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), binary.BigEndian.Uint16(b[2:])), true
-	case unix.AF_INET6:
+	case afInet6:
 		a := netip.AddrFrom16([16]byte(b[8:24])).Unmap()
 		if scope := binary.NativeEndian.Uint32(b[24:]); scope != 0 && a.Is6() {
 			a = a.WithZone(z.Name(int(scope)))
@@ -125,7 +124,7 @@ func (s *Sockaddr) AddrPort(z *Zones) (ap netip.AddrPort, ok bool) {
 // NUL; a filesystem path loses its terminating NULs; an unnamed address is empty. ok is false for
 // any other family.
 func (s *Sockaddr) Path() (path []byte, ok bool) {
-	if s.Family() != unix.AF_UNIX {
+	if s.Family() != afUnix {
 		return nil, false
 	}
 	b := s.bytes()

@@ -13,9 +13,9 @@ if ! [ -x /usr/lib/wine/wine64 ] || ! command -v x86_64-w64-mingw32-gcc >/dev/nu
 		echo "setup.sh: wine64 and gcc-mingw-w64-x86-64-win32 are needed (apt-get, as root)" >&2
 		exit 1
 	fi
-	apt-get update -q
+	apt-get update -q >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		wine64 gcc-mingw-w64-x86-64-win32
+		wine64 gcc-mingw-w64-x86-64-win32 >&2
 fi
 
 mkdir -p "$root/bin"

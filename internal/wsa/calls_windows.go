@@ -94,3 +94,63 @@ func SendTo(s windows.Handle, p []byte, to unsafe.Pointer, toLen int32) (int, sy
 	}
 	return int(r), 0
 }
+
+var (
+	procBind        = ws2.NewProc("bind")
+	procConnect     = ws2.NewProc("connect")
+	procGetsockname = ws2.NewProc("getsockname")
+	procGetpeername = ws2.NewProc("getpeername")
+	procWSAPoll     = ws2.NewProc("WSAPoll")
+)
+
+// Bind binds s to the raw sockaddr sa of n bytes.
+func Bind(s windows.Handle, sa unsafe.Pointer, n int32) error {
+	if r, _, e := syscall.SyscallN(procBind.Addr(), uintptr(s), uintptr(sa), uintptr(n)); r != 0 {
+		return os.NewSyscallError("bind", Errno(e))
+	}
+	return nil
+}
+
+// Connect connects s to the raw sockaddr sa of n bytes. The raw errno comes back, for the caller
+// to tell "in progress" apart.
+func Connect(s windows.Handle, sa unsafe.Pointer, n int32) syscall.Errno {
+	if r, _, e := syscall.SyscallN(procConnect.Addr(), uintptr(s), uintptr(sa), uintptr(n)); r != 0 {
+		return e
+	}
+	return 0
+}
+
+// Getsockname writes s's bound address to the raw sockaddr sa (*n bytes, updated).
+func Getsockname(s windows.Handle, sa unsafe.Pointer, n *int32) error {
+	if r, _, e := syscall.SyscallN(procGetsockname.Addr(), uintptr(s), uintptr(sa), uintptr(unsafe.Pointer(n))); r != 0 {
+		return os.NewSyscallError("getsockname", Errno(e))
+	}
+	return nil
+}
+
+// Getpeername writes s's peer address to the raw sockaddr sa (*n bytes, updated).
+func Getpeername(s windows.Handle, sa unsafe.Pointer, n *int32) error {
+	if r, _, e := syscall.SyscallN(procGetpeername.Addr(), uintptr(s), uintptr(sa), uintptr(unsafe.Pointer(n))); r != 0 {
+		return os.NewSyscallError("getpeername", Errno(e))
+	}
+	return nil
+}
+
+// PollFD is WSAPOLLFD.
+type PollFD struct {
+	FD      windows.Handle
+	Events  int16
+	REvents int16
+}
+
+// PollOut is POLLWRNORM, what a connecting socket waits for.
+const PollOut = 0x0010
+
+// Poll is WSAPoll: it waits up to ms milliseconds for fds and returns how many are ready.
+func Poll(fds []PollFD, ms int) (int, error) {
+	r, _, e := syscall.SyscallN(procWSAPoll.Addr(), uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(ms))
+	if int32(r) < 0 {
+		return 0, os.NewSyscallError("WSAPoll", Errno(e))
+	}
+	return int(r), nil
+}

@@ -1,0 +1,68 @@
+package sock
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/aioloop/aioloop/internal/wsa"
+)
+
+// recvSys is empty on Windows: a batch is a loop of recvfrom calls, each into its own buffer and
+// address; nothing is allocated.
+type recvSys struct{}
+
+func (recvSys) init(*RecvBatch) {}
+
+// recv reads datagrams until the batch is full or none is waiting. A datagram larger than its
+// buffer fails recvfrom with WSAEMSGSIZE having filled the buffer and dropped the rest, as
+// MSG_TRUNC reports it on Unix.
+func (recvSys) recv(b *RecvBatch, fd int) (int, error) {
+	for i := range b.names {
+		sa := &b.names[i]
+		n := int32(unsafe.Sizeof(sa.raw))
+		got, e := wsa.RecvFrom(windows.Handle(fd), b.bufs[i*b.size:(i+1)*b.size], 0, sa.ptr(), &n)
+		trunc := false
+		if e == windows.WSAEMSGSIZE {
+			got, trunc, e = b.size, true, 0
+		}
+		if e != 0 {
+			if i > 0 {
+				return i, nil
+			}
+			return 0, syscallError("recvfrom", e)
+		}
+		sa.n = uint32(n)
+		b.lens[i], b.trunc[i] = got, trunc
+	}
+	return len(b.names), nil
+}
+
+// SendTo sends one datagram to the raw address to (to.Len() == 0: the connected peer).
+func SendTo(fd int, data []byte, to *Sockaddr) error {
+	var p unsafe.Pointer
+	var n int32
+	if to != nil && to.n > 0 {
+		p, n = to.ptr(), int32(to.n)
+	}
+	if _, e := wsa.SendTo(windows.Handle(fd), data, p, n); e != 0 {
+		return syscallError("sendto", e)
+	}
+	return nil
+}
+
+// SendBatch sends datagrams one sendto at a time.
+type SendBatch struct{ n int }
+
+// NewSendBatch makes a batch that sends at most n datagrams per Send.
+func NewSendBatch(n int) *SendBatch { return &SendBatch{n: n} }
+
+// Send sends up to n of msgs and returns how many went; the error is the first failure's.
+func (s *SendBatch) Send(fd int, msgs []Datagram) (int, error) {
+	for i := range min(len(msgs), s.n) {
+		if err := SendTo(fd, msgs[i].Data, &msgs[i].To); err != nil {
+			return i, err
+		}
+	}
+	return min(len(msgs), s.n), nil
+}
