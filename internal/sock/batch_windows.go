@@ -1,12 +1,19 @@
 package sock
 
 import (
+	"os"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
 
 	"github.com/aioloop/aioloop/internal/wsa"
 )
+
+// errPortUnreachable is what a UDP socket's WSAECONNRESET means: an ICMP port unreachable answered
+// a datagram it sent (reported only on a connected socket: see Socket). Unix reports the same as
+// ECONNREFUSED, and so does this layer, with Windows' number kept.
+var errPortUnreachable = &wsa.Error{Win: windows.WSAECONNRESET, Posix: syscall.ECONNREFUSED}
 
 // recvSys is empty on Windows: a batch is a loop of recvfrom calls, each into its own buffer and
 // address; nothing is allocated.
@@ -30,6 +37,9 @@ func (recvSys) recv(b *RecvBatch, fd int) (int, error) {
 			if i > 0 {
 				return i, nil
 			}
+			if e == windows.WSAECONNRESET {
+				return 0, os.NewSyscallError("recvfrom", errPortUnreachable)
+			}
 			return 0, syscallError("recvfrom", e)
 		}
 		sa.n = uint32(n)
@@ -46,6 +56,9 @@ func SendTo(fd int, data []byte, to *Sockaddr) error {
 		p, n = to.ptr(), int32(to.n)
 	}
 	if _, e := wsa.SendTo(windows.Handle(fd), data, p, n); e != 0 {
+		if e == windows.WSAECONNRESET {
+			return os.NewSyscallError("sendto", errPortUnreachable)
+		}
 		return syscallError("sendto", e)
 	}
 	return nil

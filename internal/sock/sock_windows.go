@@ -133,8 +133,14 @@ func Connect(fd, family int, ap netip.AddrPort, path string) error {
 	}
 }
 
+// decode turns a getsockname or getpeername result into a value. Unlike a datagram's source, an
+// IPv4-mapped address stays mapped, as getsockname reports it on Unix.
 func decode(sa *Sockaddr) (netip.AddrPort, string) {
 	if ap, ok := sa.AddrPort(nil); ok {
+		if sa.Family() == afInet6 {
+			b := sa.bytes()
+			ap = netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])).WithZone(ap.Addr().Zone()), ap.Port())
+		}
 		return ap, ""
 	}
 	if p, ok := sa.Path(); ok {

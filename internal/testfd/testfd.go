@@ -85,3 +85,6 @@ func Socket(t testing.TB) int {
 	}
 	return fd
 }
+
+// Wine reports false: Wine runs Windows programs only.
+func Wine() (version string, ok bool) { return "", false }

@@ -2,6 +2,7 @@ package testfd
 
 import (
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 
@@ -62,7 +63,6 @@ func Shutdown(fd int) error { return windows.Shutdown(windows.Handle(fd), window
 // Close closes the socket fd.
 func Close(fd int) error { return windows.Closesocket(windows.Handle(fd)) }
 
-
 // Socket returns a socket that the caller owns and closes with Close (a UDP socket).
 func Socket(t testing.TB) int {
 	t.Helper()
@@ -71,4 +71,30 @@ func Socket(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return int(s)
+}
+
+// Open counts this process's open handles (GetProcessHandleCount): sockets are handles, so a
+// socket left open shows, though so does any other handle the runtime opens meanwhile.
+func Open(t testing.TB) int {
+	t.Helper()
+	var n uint32
+	r, _, e := procGetProcessHandleCount.Call(uintptr(windows.CurrentProcess()), uintptr(unsafe.Pointer(&n)))
+	if r == 0 {
+		t.Fatal(e)
+	}
+	return int(n)
+}
+
+var procGetProcessHandleCount = windows.NewLazySystemDLL("kernel32.dll").NewProc("GetProcessHandleCount")
+
+// Wine reports whether the process runs under Wine, and its version: tests skip what Wine does
+// not model (AF_UNIX, ICMP reports on UDP sockets, the standard library's UDP), and only there,
+// so that a failure on real Windows still shows.
+func Wine() (version string, ok bool) {
+	proc := windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version")
+	if proc.Find() != nil {
+		return "", false
+	}
+	r, _, _ := proc.Call()
+	return windows.BytePtrToString((*byte)(unsafe.Pointer(r))), true
 }
