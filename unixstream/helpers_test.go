@@ -1,10 +1,12 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package unixstream_test
 
 import (
 	"context"
+	"io"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +22,12 @@ func newLoop(t testing.TB) *loop.Loop { t.Helper(); return testloop.New(t, loop.
 func run(t testing.TB, l *loop.Loop) { t.Helper(); testloop.Run(t, l, guard) }
 
 func sockPath(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }
+
+// adoptable is a socket a transport can take over (ConnOptions.Sock) that the test then closes.
+type adoptable interface {
+	syscall.Conn
+	io.Closer
+}
 
 // conn is a Protocol that records what happens, copying borrowed data, and calls hooks.
 type conn struct {

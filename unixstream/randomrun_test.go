@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package unixstream_test
 
@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -174,18 +172,7 @@ func randomTransport(t *testing.T, c *conn) (*loop.Loop, *unixstream.Transport, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mine, pf := os.NewFile(uintptr(fds[0]), "mine"), os.NewFile(uintptr(fds[1]), "peer")
-	peer, err := net.FileConn(pf)
-	pf.Close()
-	if err != nil {
-		mine.Close()
-		l.Close()
-		t.Fatal(err)
-	}
+	mine, peer := socketPair(t)
 	tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
 		unixstream.ConnOptions{Sock: mine})
 	mine.Close()

@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package unixstream_test
 
@@ -12,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/loop"
@@ -113,15 +111,10 @@ func TestTheShutdownAGoUserWritesFirst(t *testing.T) {
 }
 
 // pairedTransport adopts one end of a socket pair; the test holds the other, raw.
-func pairedTransport(t *testing.T, l *loop.Loop, c *conn) (*unixstream.Transport, *os.File) {
+func pairedTransport(t *testing.T, l *loop.Loop, c *conn) (*unixstream.Transport, net.Conn) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mine := os.NewFile(uintptr(fds[0]), "mine")
+	mine, peer := socketPair(t)
 	defer mine.Close() // the transport works on a duplicate
-	peer := os.NewFile(uintptr(fds[1]), "peer")
 	t.Cleanup(func() { peer.Close() })
 	tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() *conn { return c }, "", unixstream.ConnOptions{Sock: mine})
 	if err != nil {

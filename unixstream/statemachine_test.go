@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package unixstream_test
 
@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -45,17 +44,7 @@ func TestEveryStreamActionFromEveryCallback(t *testing.T) {
 		for name, act := range streamActions {
 			t.Run(from+"/"+name, func(t *testing.T) {
 				l := newLoop(t)
-				fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				mine := os.NewFile(uintptr(fds[0]), "mine")
-				pf := os.NewFile(uintptr(fds[1]), "peer")
-				peer, err := net.FileConn(pf) // a duplicate
-				pf.Close()
-				if err != nil {
-					t.Fatal(err)
-				}
+				mine, peer := socketPair(t)
 				defer peer.Close()
 				c := &conn{keepOpen: true}
 				tr, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return flowConn{c} }, "",
