@@ -1,8 +1,10 @@
 # aioloop's build. `make demo` and `make test` are the README's two set-up commands.
 GO ?= go
-# Every BSD target the kqueue backend must compile for, and Windows.
-CROSS := darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64 netbsd/amd64 netbsd/arm64 \
-         openbsd/amd64 openbsd/arm64 dragonfly/amd64 windows/amd64 windows/arm64
+# Every BSD target the kqueue backend must compile for (32-bit ones too: their kevent udata is 4
+# bytes), and Windows (386: AFD_POLL_INFO's layout differs from Go's there unless padded).
+CROSS := darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64 freebsd/386 freebsd/arm \
+         netbsd/amd64 netbsd/arm64 netbsd/386 netbsd/arm openbsd/amd64 openbsd/arm64 openbsd/386 \
+         openbsd/arm dragonfly/amd64 windows/amd64 windows/arm64 windows/386
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: demo examples bench-build benchmarks profile test fmt-check vet race allocs bench-test cross bench cover lint test-windows

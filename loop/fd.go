@@ -71,6 +71,9 @@ func (l *Loop) register(fd int, h reactor.Handler, in reactor.Interest) (registr
 	r := &t.regs[slot]
 	if in != 0 {
 		if err := l.p.Add(fd, token(slot, r.gen), in); err != nil {
+			// A new generation for the slot: should a failed Add have left a filter behind
+			// (a poller that could not roll back), its events name a registration that is gone.
+			r.gen++
 			t.free = append(t.free, slot)
 			return registration{}, fmt.Errorf("loop: register fd %d: %w", fd, err)
 		}

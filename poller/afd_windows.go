@@ -45,19 +45,6 @@ const (
 	fileSkipSetEventOnH = 0x2 // FILE_SKIP_SET_EVENT_ON_HANDLE
 )
 
-// afdPollInfo is AFD_POLL_INFO with one handle. C aligns the struct to its LARGE_INTEGER (8
-// bytes) on every architecture; Go aligns int64 to 4 on 386, where the struct would be 28 bytes
-// instead of C's 32, so the tail is padded explicitly (zero bytes on 64-bit targets).
-type afdPollInfo struct {
-	Timeout         int64
-	NumberOfHandles uint32
-	Exclusive       uint32
-	Handle          uintptr
-	Events          uint32
-	Status          uint32
-	_               [(8 - unsafe.Sizeof(uintptr(0))) % 8]byte
-}
-
 // ioStatusBlock is IO_STATUS_BLOCK, with the status union as a plain integer.
 type ioStatusBlock struct {
 	Status      uintptr
@@ -169,3 +156,10 @@ func getQueued(port windows.Handle, entries []overlappedEntry, ms uint32) (int, 
 	}
 	return int(n), nil
 }
+
+// The kernel reads AFD_POLL_INFO as 32 bytes on every architecture: a build whose layout differs
+// fails here (an array of negative length).
+var (
+	_ [32 - unsafe.Sizeof(afdPollInfo{})]byte
+	_ [unsafe.Sizeof(afdPollInfo{}) - 32]byte
+)

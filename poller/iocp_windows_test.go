@@ -62,3 +62,11 @@ func TestPollCyclesUnderGC(t *testing.T) {
 		t.Fatalf("%d events after the last read", n)
 	}
 }
+
+// C lays AFD_POLL_INFO out in 32 bytes on 386 as on amd64 (its LARGE_INTEGER aligns the struct to
+// 8); Go would make it 28 on 386 without the explicit padding.
+func TestAFDPollInfoLayout(t *testing.T) {
+	if poller.AFDPollInfoSize != 32 {
+		t.Fatalf("AFD_POLL_INFO is %d bytes here; the kernel reads 32", poller.AFDPollInfoSize)
+	}
+}

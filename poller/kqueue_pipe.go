@@ -42,6 +42,11 @@ func (w *wakeup) trigger(*Poller) error {
 	}
 }
 
+// is reports whether ev is the wake-up: the read filter of the pipe's read end.
+func (w *wakeup) is(ev *unix.Kevent_t) bool {
+	return ev.Filter == unix.EVFILT_READ && int(ev.Ident) == w.r
+}
+
 func (w *wakeup) consume(*Poller) {
 	var buf [64]byte
 	for {

@@ -31,6 +31,9 @@ func (wakeup) trigger(p *Poller) error {
 	return nil
 }
 
+// is reports whether ev is the wake-up: the only EVFILT_USER event, ident 0.
+func (wakeup) is(ev *unix.Kevent_t) bool { return ev.Filter == unix.EVFILT_USER && ev.Ident == 0 }
+
 func (wakeup) consume(*Poller) {}
 
 func (wakeup) close() {}

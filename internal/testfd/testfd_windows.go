@@ -96,5 +96,6 @@ func Wine() (version string, ok bool) {
 		return "", false
 	}
 	r, _, _ := proc.Call()
-	return windows.BytePtrToString((*byte)(unsafe.Pointer(r))), true
+	// r points into ntdll's static data, not Go memory.
+	return windows.BytePtrToString(*(**byte)(unsafe.Pointer(&r))), true
 }

@@ -18,7 +18,7 @@ var (
 	procRecvfrom  = ws2.NewProc("recvfrom")
 	procSendto    = ws2.NewProc("sendto")
 	invalidSocket = ^uintptr(0) // INVALID_SOCKET, accept's failure (a SOCKET is pointer-sized)
-	fionbio       = 0x8004667e
+	fionbio       = uint32(0x8004667e) // FIONBIO
 )
 
 // Accept takes a connection off the listening socket s.
