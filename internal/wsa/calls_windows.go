@@ -17,7 +17,7 @@ var (
 	procSend      = ws2.NewProc("send")
 	procRecvfrom  = ws2.NewProc("recvfrom")
 	procSendto    = ws2.NewProc("sendto")
-	invalidSocket = ^uintptr(0) // INVALID_SOCKET, accept's failure (a SOCKET is pointer-sized)
+	invalidSocket = ^uintptr(0)        // INVALID_SOCKET, accept's failure (a SOCKET is pointer-sized)
 	fionbio       = uint32(0x8004667e) // FIONBIO
 )
 
