@@ -3,75 +3,73 @@
 package sock
 
 import (
-	"net/netip"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// recvSys reads with one recvmsg(2) per datagram through x/sys, which allocates the source address.
+// recvSys needs no headers of its own on the BSDs: a batch is a loop of single recvmsg calls.
 type recvSys struct{}
 
 func (recvSys) init(*RecvBatch) {}
 
+// recv reads datagrams with raw recvmsg calls until the batch is full or none is waiting. The
+// source lands in the batch's Sockaddr as the kernel wrote it: nothing is decoded (x/sys's
+// Recvmsg fails, and so loses the datagram, on an address family it cannot decode) and nothing
+// is allocated. A sender without an address (an unbound Unix socket) gives an empty one.
 func (recvSys) recv(b *RecvBatch, fd int) (int, error) {
-	got := 0
 	for i := range b.names {
+		sa := &b.names[i]
 		buf := b.bufs[i*b.size : (i+1)*b.size]
-		n, _, flags, from, err := unix.Recvmsg(fd, buf, nil, 0)
-		if err != nil {
-			if got > 0 {
-				return got, nil
+		var iov unix.Iovec
+		iov.Base = &buf[0]
+		iov.SetLen(len(buf))
+		var h unix.Msghdr
+		h.Name = (*byte)(sa.ptr())
+		h.Namelen = uint32(unsafe.Sizeof(sa.raw))
+		h.Iov = &iov
+		h.SetIovlen(1)
+		n, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&h)), 0)
+		if e != 0 {
+			if i > 0 {
+				return i, nil
 			}
-			return 0, syscallError("recvmsg", err)
+			return 0, syscallError("recvmsg", e)
 		}
-		b.lens[i], b.trunc[i] = n, flags&unix.MSG_TRUNC != 0
-		b.names[i] = Sockaddr{}
-		switch sa := from.(type) {
-		case *unix.SockaddrInet4, *unix.SockaddrInet6:
-			ap, _, _ := FromUnix(sa)
-			fam := unix.AF_INET
-			if _, ok := sa.(*unix.SockaddrInet6); ok {
-				fam = unix.AF_INET6
-			}
-			b.names[i].SetAddrPort(ap, fam, nil)
-		case *unix.SockaddrUnix:
-			b.names[i].SetPath(sa.Name)
-		}
-		got++
+		sa.n = h.Namelen
+		b.lens[i], b.trunc[i] = int(n), h.Flags&unix.MSG_TRUNC != 0
 	}
-	return got, nil
+	return len(b.names), nil
 }
 
-func toUnix(s *Sockaddr) (unix.Sockaddr, error) {
-	if s == nil || s.n == 0 {
-		return nil, nil
-	}
-	if ap, ok := s.AddrPort(nil); ok {
-		return ToUnix(s.Family(), ap, "")
-	}
-	p, _ := s.Path()
-	return ToUnix(unix.AF_UNIX, netip.AddrPort{}, string(p))
-}
-
-// SendTo sends one datagram, to to or to the connected peer when to is nil or empty.
+// SendTo sends one datagram to the raw address to (to.Len() == 0: the connected peer) with a raw
+// sendto: no encoding, no allocation.
 func SendTo(fd int, data []byte, to *Sockaddr) error {
-	sa, err := toUnix(to)
-	if err != nil {
-		return err
+	var p unsafe.Pointer
+	var n uintptr
+	if to != nil && to.n > 0 {
+		p, n = to.ptr(), uintptr(to.n)
 	}
-	if _, err := unix.SendmsgN(fd, data, nil, sa, 0); err != nil {
-		return syscallError("sendmsg", err)
+	var d unsafe.Pointer
+	if len(data) > 0 {
+		d = unsafe.Pointer(&data[0])
+	}
+	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(d), uintptr(len(data)), 0, uintptr(p), n)
+	if e != 0 {
+		return syscallError("sendto", syscall.Errno(e))
 	}
 	return nil
 }
 
-// SendBatch sends queued datagrams one sendmsg(2) each.
+// SendBatch sends datagrams one sendto at a time: the BSDs have no sendmmsg (FreeBSD's is a libc
+// loop).
 type SendBatch struct{ n int }
 
-// NewSendBatch makes room for n datagrams per call.
+// NewSendBatch makes a batch that sends at most n datagrams per Send.
 func NewSendBatch(n int) *SendBatch { return &SendBatch{n: n} }
 
-// Send sends up to len(msgs) (and the batch's size) datagrams and returns how many went.
+// Send sends up to n of msgs and returns how many went; the error is the first failure's.
 func (s *SendBatch) Send(fd int, msgs []Datagram) (int, error) {
 	for i := range min(len(msgs), s.n) {
 		if err := SendTo(fd, msgs[i].Data, &msgs[i].To); err != nil {

@@ -10,8 +10,9 @@
 // processor back to the Go scheduler (DESIGN.md at the repository root, "Hot paths"). Set-up calls
 // (socket, bind, connect, setsockopt) use x/sys's ordinary wrappers; they are not on the hot path.
 //
-// On the BSDs the batch calls are loops of single recvmsg/sendmsg through x/sys, which allocate a
-// sockaddr per datagram: compile-checked only here, and the zero-allocation property is Linux's.
+// On the BSDs the batch calls are loops of single raw recvmsg/sendto calls into the same fixed
+// buffers and raw addresses, allocating nothing: compile-checked only here. On Windows
+// (sock_windows.go) they are loops of recvfrom/sendto.
 package sock
 
 import (
