@@ -1,4 +1,4 @@
-//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd || windows
 
 package sock_test
 
@@ -7,9 +7,8 @@ import (
 	"net/netip"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/aioloop/aioloop/internal/sock"
 )
@@ -20,10 +19,10 @@ func TestSockaddrRoundTrip(t *testing.T) {
 		fam  int
 		want string
 	}{
-		{"127.0.0.1:53", unix.AF_INET, "127.0.0.1:53"},
-		{"[::ffff:10.1.2.3]:9", unix.AF_INET, "10.1.2.3:9"},
-		{"[::1]:65535", unix.AF_INET6, "[::1]:65535"},
-		{"192.0.2.7:1", unix.AF_INET6, "192.0.2.7:1"}, // sent IPv4-mapped, read back as IPv4
+		{"127.0.0.1:53", syscall.AF_INET, "127.0.0.1:53"},
+		{"[::ffff:10.1.2.3]:9", syscall.AF_INET, "10.1.2.3:9"},
+		{"[::1]:65535", syscall.AF_INET6, "[::1]:65535"},
+		{"192.0.2.7:1", syscall.AF_INET6, "192.0.2.7:1"}, // sent IPv4-mapped, read back as IPv4
 	} {
 		var s sock.Sockaddr
 		if !s.SetAddrPort(netip.MustParseAddrPort(tc.in), tc.fam, nil) {
@@ -35,7 +34,7 @@ func TestSockaddrRoundTrip(t *testing.T) {
 		}
 	}
 	var s sock.Sockaddr
-	if s.SetAddrPort(netip.MustParseAddrPort("[::1]:1"), unix.AF_INET, nil) {
+	if s.SetAddrPort(netip.MustParseAddrPort("[::1]:1"), syscall.AF_INET, nil) {
 		t.Error("an IPv6 address fitted AF_INET")
 	}
 	for in, want := range map[string]string{"/tmp/x.sock": "/tmp/x.sock", "@name": "\x00name", "\x00raw": "\x00raw", "": ""} {
@@ -78,9 +77,9 @@ func FuzzSockaddrAddrPort(f *testing.F) {
 			return
 		}
 		ap := netip.AddrPortFrom(a, port)
-		fam := unix.AF_INET6
+		fam := syscall.AF_INET6
 		if a.Is4() {
-			fam = unix.AF_INET
+			fam = syscall.AF_INET
 		}
 		var s sock.Sockaddr
 		if !s.SetAddrPort(ap, fam, nil) {
@@ -103,7 +102,7 @@ func TestZonesAreCached(t *testing.T) {
 	in := netip.AddrPortFrom(netip.MustParseAddr("fe80::1").WithZone("lo"), 5)
 	for range 1000 {
 		var s sock.Sockaddr
-		if !s.SetAddrPort(in, unix.AF_INET6, &z) {
+		if !s.SetAddrPort(in, syscall.AF_INET6, &z) {
 			t.Fatal("SetAddrPort with zone lo failed")
 		}
 		got, _ := s.AddrPort(&z)
