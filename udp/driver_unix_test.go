@@ -4,6 +4,7 @@ package udp_test
 
 import (
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -20,4 +21,26 @@ func dialDriver(addr string) (driver, error) {
 func (d stdDriver) ReadTimeout(p []byte, timeout time.Duration) (int, error) {
 	d.SetReadDeadline(time.Now().Add(timeout))
 	return d.Read(p)
+}
+
+type stdPeer struct{ *net.UDPConn }
+
+func listenPeer() (peer, error) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return nil, err
+	}
+	return stdPeer{c}, nil
+}
+
+func (p stdPeer) AddrPort() netip.AddrPort { return p.LocalAddr().(*net.UDPAddr).AddrPort() }
+
+func (p stdPeer) WriteTo(b []byte, to netip.AddrPort) error {
+	_, err := p.WriteToUDPAddrPort(b, to)
+	return err
+}
+
+func (p stdPeer) ReadTimeout(b []byte, d time.Duration) (int, error) {
+	p.SetReadDeadline(time.Now().Add(d))
+	return p.Read(b)
 }

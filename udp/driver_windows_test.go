@@ -88,3 +88,33 @@ func BenchmarkEchoBlockingWinsock(b *testing.B) {
 	windows.Closesocket(s)
 	wg.Wait()
 }
+
+// winsockPeer is an unconnected blocking Winsock UDP socket on 127.0.0.1.
+type winsockPeer struct {
+	winsockDriver
+	addr netip.AddrPort
+}
+
+func listenPeer() (peer, error) {
+	s, err := windows.Socket(windows.AF_INET, windows.SOCK_DGRAM, windows.IPPROTO_UDP)
+	if err != nil {
+		return nil, err
+	}
+	if err := windows.Bind(s, &windows.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		windows.Closesocket(s)
+		return nil, err
+	}
+	sa, err := windows.Getsockname(s)
+	if err != nil {
+		windows.Closesocket(s)
+		return nil, err
+	}
+	a := sa.(*windows.SockaddrInet4)
+	return &winsockPeer{winsockDriver{s: s}, netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))}, nil
+}
+
+func (p *winsockPeer) AddrPort() netip.AddrPort { return p.addr }
+
+func (p *winsockPeer) WriteTo(b []byte, to netip.AddrPort) error {
+	return windows.Sendto(p.s, b, 0, &windows.SockaddrInet4{Addr: to.Addr().Unmap().As4(), Port: int(to.Port())})
+}

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package udp_test
 
@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"slices"
 	"strings"
 	"syscall"
@@ -47,14 +46,10 @@ func randomRun(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := newPeer(t)
 	to := tr.LocalAddr().AddrPort()
 	for i := range 40 {
-		c.WriteToUDPAddrPort(fmt.Appendf(nil, "c%03d", i), to)
+		c.WriteTo(fmt.Appendf(nil, "c%03d", i), to)
 	}
 	var accepted []string
 	aborted, lost := false, false
@@ -70,7 +65,7 @@ func randomRun(t *testing.T, seed uint64) {
 			case p < 45:
 				msg := fmt.Sprintf("s%04d", seq)
 				seq++
-				if tr.SendTo([]byte(msg), udp.AddrFromAddrPort(c.LocalAddr().(*net.UDPAddr).AddrPort())) == nil {
+				if tr.SendTo([]byte(msg), udp.AddrFromAddrPort(c.AddrPort())) == nil {
 					accepted = append(accepted, msg)
 				}
 			case p < 60:
@@ -109,7 +104,7 @@ func randomRun(t *testing.T, seed uint64) {
 	}
 	l.CallLater(10*time.Millisecond, func() { // the rest of the load, then an end if none came
 		for i := range 20 {
-			c.WriteToUDPAddrPort(fmt.Appendf(nil, "d%03d", i), to)
+			c.WriteTo(fmt.Appendf(nil, "d%03d", i), to)
 		}
 		if closeLoop {
 			l.CallLater(time.Duration(rng.IntN(3))*time.Millisecond, l.Stop)

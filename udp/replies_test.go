@@ -1,11 +1,10 @@
-//go:build linux
+//go:build linux || windows
 
 package udp_test
 
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"syscall"
@@ -14,38 +13,6 @@ import (
 
 	"github.com/aioloop/aioloop/udp"
 )
-
-// burst sends n numbered datagrams to tr's address from a new client socket before the loop runs,
-// so that the server reads them in batches; it returns the client.
-func burst(t *testing.T, tr *udp.Transport, n int) *net.UDPConn {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	to := net.UDPAddrFromAddrPort(tr.LocalAddr().AddrPort())
-	for i := range n {
-		if _, err := c.WriteToUDP(fmt.Appendf(nil, "datagram %03d", i), to); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return c
-}
-
-// replies reads what arrives at c until nothing more comes for wait.
-func replies(c *net.UDPConn, wait time.Duration) []string {
-	var got []string
-	buf := make([]byte, 2048)
-	for {
-		c.SetReadDeadline(time.Now().Add(wait))
-		n, err := c.Read(buf)
-		if err != nil {
-			return got
-		}
-		got = append(got, string(buf[:n]))
-	}
-}
 
 // The answers to a received batch leave together, after the batch: each is a copy taken when
 // SendTo was called, so the protocol may reuse its buffer at once, and none is lost or reordered.

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux || windows
 
 package udp_test
 
@@ -120,12 +120,8 @@ func TestEveryActionFromConnectionMade(t *testing.T) {
 	for name, act := range actions {
 		t.Run(name, func(t *testing.T) {
 			l := newLoop(t)
-			peer, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			to := udp.AddrFromAddrPort(peer.LocalAddr().(*net.UDPAddr).AddrPort())
+			peer := newPeer(t)
+			to := udp.AddrFromAddrPort(peer.AddrPort())
 			p := &madeActs{act: func(t *udp.Transport) { act(t, to) }}
 			tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return p }, udp.Options{LocalAddr: "127.0.0.1:0"})
 			if err != nil || !tr.IsClosing() {
