@@ -15,3 +15,6 @@ func (p *Poller) Requests() (inFlight, free, all int) {
 // AFDPollInfoSize is sizeof(AFD_POLL_INFO) with one handle as this build lays it out (C: 32 bytes
 // on every architecture).
 const AFDPollInfoSize = unsafe.Sizeof(afdPollInfo{})
+
+// Cancels counts the cancels the poller asked for.
+func (p *Poller) Cancels() int { return p.cancels }

@@ -21,10 +21,14 @@ import (
 // heap objects that stay reachable from the poller while in flight, and a packet names its request
 // by number (the poll's APC context), which the poller maps back through its own table.
 //
+// Requests are spread over AFD helper handles, afdGroup to a handle (wepoll and mio do the same):
+// cancelling a request walks its handle's list of pending requests, which would grow with every
+// socket on one handle.
+//
 // Wake posts a packet with its own completion key (PostQueuedCompletionStatus).
 type Poller struct {
 	port    windows.Handle
-	afd     windows.Handle
+	afds    []windows.Handle // request i polls through afds[i/afdGroup]
 	byFD    map[int]int32     // socket handle -> request index
 	reqs    []*request        // by index; index+1 is the APC context of its poll
 	free    []int32           // indexes whose request is idle and unowned
@@ -35,6 +39,7 @@ type Poller struct {
 	wakeSig atomic.Uint32     // 1 while a wake-up packet is posted and not yet consumed
 	closed  atomic.Bool
 	wakes   atomic.Uint64 // posted wake-ups, for the coalescing test
+	cancels int           // cancels asked, for the tests
 }
 
 // request is one socket's registration and its poll request.
@@ -50,7 +55,11 @@ type request struct {
 	queued   bool   // in rearm
 	cancel   bool   // a cancel was asked for the poll in flight
 	deleted  bool   // unregistered while its poll was in flight: freed when the packet arrives
+	broken   bool   // in failed: its poll could not be issued
 }
+
+// afdGroup is how many requests share one AFD helper handle.
+const afdGroup = 32
 
 const (
 	afdKey  = 1 // completion key of the AFD handle's packets
@@ -68,8 +77,11 @@ func New() (*Poller, error) {
 		windows.CloseHandle(port)
 		return nil, err
 	}
-	return &Poller{port: port, afd: afd, byFD: make(map[int]int32), raw: make([]overlappedEntry, maxEvents)}, nil
+	return &Poller{port: port, afds: []windows.Handle{afd}, byFD: make(map[int]int32), raw: make([]overlappedEntry, maxEvents)}, nil
 }
+
+// afdFor returns the AFD handle of request i.
+func (p *Poller) afdFor(i int32) windows.Handle { return p.afds[i/afdGroup] }
 
 // maxEvents bounds one GetQueuedCompletionStatusEx.
 const maxEvents = 256
@@ -107,6 +119,13 @@ func (p *Poller) Add(fd int, token uint64, in Interest) error {
 		p.free = p.free[:n-1]
 	} else {
 		i = int32(len(p.reqs))
+		if int(i/afdGroup) == len(p.afds) {
+			afd, err := openAFD(p.port, afdKey)
+			if err != nil {
+				return err
+			}
+			p.afds = append(p.afds, afd)
+		}
 		p.reqs = append(p.reqs, new(request))
 	}
 	r := p.reqs[i]
@@ -151,7 +170,7 @@ func (p *Poller) Delete(fd int) error {
 		return nil
 	}
 	r.deleted = true
-	p.cancelPoll(r)
+	p.cancelPoll(i)
 	return nil
 }
 
@@ -165,21 +184,24 @@ func (p *Poller) queue(i int32) {
 // release makes an idle request reusable. A queued one is skipped by the update pass.
 func (p *Poller) release(i int32) {
 	r := p.reqs[i]
-	r.deleted, r.fd, r.asked = true, -1, 0
+	r.deleted, r.fd, r.asked, r.broken = true, -1, 0, false
 	if !r.queued {
 		p.free = append(p.free, i)
 	}
 }
 
-func (p *Poller) cancelPoll(r *request) {
-	if !r.cancel {
+func (p *Poller) cancelPoll(i int32) {
+	if r := p.reqs[i]; !r.cancel {
 		r.cancel = true
-		afdCancel(p.afd, r, &p.scratch) // STATUS_NOT_FOUND: it completed already; its packet is coming
+		p.cancels++
+		afdCancel(p.afdFor(i), r, &p.scratch) // STATUS_NOT_FOUND: it completed already; its packet is coming
 	}
 }
 
 // update issues the polls that registrations need: a new one where none is in flight, a cancel
-// where the one in flight asks for other events (its packet then re-queues the request).
+// where the one in flight misses events now wanted (its packet then re-queues the request). A poll
+// in flight that asks for more than is wanted stays: what it reports is filtered, and it is
+// re-issued with the right events after it completes (a dropped write interest costs no cancel).
 func (p *Poller) update() {
 	for _, i := range p.rearm {
 		r := p.reqs[i]
@@ -192,20 +214,20 @@ func (p *Poller) update() {
 		}
 		want := afdEvents(r.interest)
 		if r.asked != 0 {
-			if r.asked != want {
-				p.cancelPoll(r)
+			if r.asked&want != want {
+				p.cancelPoll(i)
 			}
 			continue
 		}
 		r.info = afdPollInfo{Timeout: 1<<63 - 1, NumberOfHandles: 1, Handle: uintptr(r.base), Events: want}
 		r.cancel = false
-		switch st := afdPoll(p.afd, r, uintptr(i)+1); st {
+		switch st := afdPoll(p.afdFor(i), r, uintptr(i)+1); st {
 		case statusPending, statusSuccess: // either way a packet comes
 			r.asked = want
 		default:
 			// The socket is gone or not pollable: report it as failed, as epoll reports EPOLLERR,
 			// and let the transport's next call return the real error.
-			r.asked = 0
+			r.asked, r.broken = 0, true
 			r.iosb.Status = uintptr(st)
 			p.failed = append(p.failed, i)
 		}
@@ -325,7 +347,8 @@ func (p *Poller) reportFailed(events []Event) int {
 	for len(p.failed) > 0 && k < len(events) {
 		i := p.failed[0]
 		p.failed = p.failed[1:]
-		if r := p.reqs[i]; !r.deleted {
+		if r := p.reqs[i]; r.broken && !r.deleted { // not since unregistered, nor reused
+			r.broken = false
 			events[k] = Event{Token: r.token, Flags: FlagError | Flags(r.interest)}
 			k++
 			p.queue(i)
@@ -364,9 +387,9 @@ func (p *Poller) Close() error {
 		return nil
 	}
 	pending := 0
-	for _, r := range p.reqs {
+	for i, r := range p.reqs {
 		if r.asked != 0 {
-			p.cancelPoll(r)
+			p.cancelPoll(int32(i))
 			pending++
 		}
 	}
@@ -391,15 +414,13 @@ func (p *Poller) Close() error {
 			}
 		}
 	}
-	err1 := windows.CloseHandle(p.afd)
-	err2 := windows.CloseHandle(p.port)
-	if err1 != nil {
-		return os.NewSyscallError("CloseHandle", err1)
+	var err error
+	for _, h := range append(p.afds, p.port) {
+		if e := windows.CloseHandle(h); e != nil && err == nil {
+			err = os.NewSyscallError("CloseHandle", e)
+		}
 	}
-	if err2 != nil {
-		return os.NewSyscallError("CloseHandle", err2)
-	}
-	return nil
+	return err
 }
 
 // timeoutMillis turns a Wait timeout into GetQueuedCompletionStatusEx's milliseconds: negative

@@ -70,3 +70,42 @@ func TestAFDPollInfoLayout(t *testing.T) {
 		t.Fatalf("AFD_POLL_INFO is %d bytes here; the kernel reads 32", poller.AFDPollInfoSize)
 	}
 }
+
+// Interest changes cancel the poll in flight only when it misses an event now wanted: dropping
+// write interest (a transport whose buffer drained) costs no cancel, and what the wider poll
+// reports is filtered to the interest.
+func TestNarrowerInterestKeepsThePollInFlight(t *testing.T) {
+	p := newPoller(t)
+	a, b := socketpair(t)
+	fill := make([]byte, 64<<10)
+	for { // a's send buffer full, and b not reading: a is neither readable nor writable
+		if _, err := testfd.Write(a, fill); err != nil {
+			break
+		}
+	}
+	if err := p.Add(a, 1, poller.Readable|poller.Writable); err != nil {
+		t.Fatal(err)
+	}
+	armed(t, p)
+	if err := p.Modify(a, 2, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	armed(t, p)
+	if n := p.Cancels(); n != 0 {
+		t.Fatalf("%d cancels for a narrower interest", n)
+	}
+	if err := p.Modify(a, 3, poller.Readable|poller.Writable); err != nil {
+		t.Fatal(err)
+	}
+	armed(t, p)
+	if n := p.Cancels(); n != 0 {
+		t.Fatalf("%d cancels: the poll in flight already asks for both", n)
+	}
+	if err := p.Modify(a, 4, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	write(t, b, "x")
+	if f := waitOne(t, p, 4); f != poller.FlagReadable {
+		t.Fatalf("flags %v, want readable only", f)
+	}
+}
