@@ -150,12 +150,13 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 		if err := sock.SetV6Only(fd, !ep.dualStack); err != nil {
 			return fmt.Errorf("udp: %w", err)
 		}
+		t.v6only = !ep.dualStack
 	} else if ep.family == syscall.AF_INET6 {
 		// Any other IPv6 socket may meet IPv4-mapped addresses (bound to, connected to, sent
 		// to), which need IPV6_V6ONLY off: Linux's default, not Windows', FreeBSD's or
-		// OpenBSD's. Best effort: OpenBSD and DragonFly cannot turn it off, and the mapped
-		// address then fails with the system's own error where it is used.
-		sock.SetV6Only(fd, false)
+		// OpenBSD's. OpenBSD and DragonFly cannot turn it off: there a mapped bind or connect
+		// fails with the system's error, and SendTo refuses an IPv4 destination itself.
+		t.v6only = sock.SetV6Only(fd, false) != nil
 	}
 	if opts.ReusePort {
 		if err := sock.SetReusePort(fd); err != nil {

@@ -148,6 +148,11 @@ func TestEmptyHostIsEveryAddress(t *testing.T) {
 	if only != 1 {
 		t.Fatal("AF_INET6 with an empty host is not IPv6-only")
 	}
+	// An IPv6-only socket cannot reach IPv4: SendTo says so itself, naming the destination.
+	if err := v6.SendTo([]byte("x"), udp.AddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:9"))); !errors.Is(err, udp.ErrDestination) ||
+		!strings.Contains(err.Error(), "127.0.0.1:9") {
+		t.Fatalf("SendTo an IPv4 address from an IPv6-only endpoint = %v", err)
+	}
 }
 
 // When the first address of the empty host cannot be bound, the next is tried, as asyncio tries

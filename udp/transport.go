@@ -49,6 +49,7 @@ type Transport struct {
 	fd     int
 	reg    reactor.Registration // nil until start registers
 	family int
+	v6only bool // an IPv6 socket that cannot send to IPv4 (IPV6_V6ONLY on): SendTo refuses IPv4 destinations
 	local  Addr
 	remote Addr          // the connected peer (peername)
 	dest   Addr          // where Send goes: remote, or RemoteAddr of an unconnected broadcast endpoint
@@ -176,6 +177,9 @@ func (t *Transport) SendTo(data []byte, to Addr) error {
 	default:
 		if to.unix || !sa.SetAddrPort(to.ap, t.family, t.zones) {
 			return fmt.Errorf("%w: %q for this endpoint's address family", ErrDestination, to.String())
+		}
+		if t.v6only && to.ap.Addr().Unmap().Is4() {
+			return fmt.Errorf("%w: %q is IPv4 and this endpoint's socket is IPv6 only", ErrDestination, to.String())
 		}
 	}
 	if t.head == len(t.queue) && t.batching && t.stage(data, &sa) {
