@@ -28,7 +28,7 @@ import (
 // Wake posts a packet with its own completion key (PostQueuedCompletionStatus).
 type Poller struct {
 	port    windows.Handle
-	afds    []windows.Handle // request i polls through afds[i/afdGroup]
+	afds    []windows.Handle  // request i polls through afds[i/afdGroup]
 	byFD    map[int]int32     // socket handle -> request index
 	reqs    []*request        // by index; index+1 is the APC context of its poll
 	free    []int32           // indexes whose request is idle and unowned
