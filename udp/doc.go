@@ -62,6 +62,11 @@
 //
 // # Platforms
 //
-// Linux is tested. The BSDs and macOS build (recvmsg/sendmsg one datagram at a time, compile-checked
-// only). Elsewhere, Windows included until its IOCP backend, the loop cannot be created.
+// Linux is tested. Windows is tested under Wine (not Windows): a batch there is a loop of recvfrom
+// calls until WSAEWOULDBLOCK (Windows has no recvmmsg), sends are single sendto calls, Unix
+// datagram sockets and ReusePort do not exist (the option is refused), and an ICMP error reaches a
+// connected endpoint only (SIO_UDP_CONNRESET is off until Connect, so that one dead peer cannot
+// fail an unconnected server's reads). The BSDs and macOS build (raw recvmsg/sendto one datagram
+// at a time, compile-checked only); an IPv6 socket there may be IPv6-only (OpenBSD, DragonFly), and
+// SendTo then refuses an IPv4 destination with ErrDestination.
 package udp

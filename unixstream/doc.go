@@ -98,4 +98,12 @@
 // A server removes a stale socket file at its path (one no socket is bound to) and nothing else: any
 // other file there is an error and stays. On Close it removes the socket file only if the inode at
 // the path is still the one it bound. Abstract names ("@name", Linux) have no file.
+//
+// # Platforms
+//
+// Linux is tested; the BSDs and macOS are compile-checked. On Windows (AF_UNIX stream sockets since
+// Windows 10 1803) the package builds on the IOCP poller and Winsock, and its tests compile, but
+// they have only run under Wine, which has no AF_UNIX and so skips them all: nothing here has run
+// on Windows. There, peer credentials and TLS (whose handshake goroutine needs a duplicate of the
+// socket on Go's own poller) return errors, and paths have no abstract names.
 package unixstream
