@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/aioloop/aioloop/loop"
@@ -74,6 +75,8 @@ func newTLSParams(where string, cfg *tls.Config, server bool, hostname string, h
 		return nil, nil
 	}
 	switch {
+	case runtime.GOOS == "windows":
+		return nil, fmt.Errorf("unixstream: %s.TLS is not supported on Windows yet: the handshake runs on a duplicate of the socket on Go's own poller, which Go's os package makes only from Unix descriptors", where)
 	case handshake < 0:
 		return nil, fmt.Errorf("unixstream: %s.HandshakeTimeout is %v; want > 0, or 0 for the default %v", where, handshake, DefaultHandshakeTimeout)
 	case shutdown < 0:
