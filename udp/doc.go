@@ -66,7 +66,7 @@
 // calls until WSAEWOULDBLOCK (Windows has no recvmmsg), sends are single sendto calls, Unix
 // datagram sockets and ReusePort do not exist (the option is refused), and an ICMP error reaches a
 // connected endpoint only (SIO_UDP_CONNRESET is off until Connect, so that one dead peer cannot
-// fail an unconnected server's reads). The BSDs and macOS build (raw recvmsg/sendto one datagram
-// at a time, compile-checked only); an IPv6 socket there may be IPv6-only (OpenBSD, DragonFly), and
+// fail an unconnected server's reads). The BSDs and macOS build (one datagram per recvmsg and
+// sendto, compile-checked only); an IPv6 socket there may be IPv6-only (OpenBSD, DragonFly), and
 // SendTo then refuses an IPv4 destination with ErrDestination.
 package udp

@@ -10,8 +10,10 @@
 // processor back to the Go scheduler (DESIGN.md at the repository root, "Hot paths"). Set-up calls
 // (socket, bind, connect, setsockopt) use x/sys's ordinary wrappers; they are not on the hot path.
 //
-// On the BSDs the batch calls are loops of single raw recvmsg/sendto calls into the same fixed
-// buffers and raw addresses, allocating nothing: compile-checked only here. On Windows
+// On FreeBSD, NetBSD and DragonFly the batch calls are loops of single raw recvmsg/sendto calls
+// into the same fixed buffers and raw addresses, allocating nothing; darwin and OpenBSD, which
+// take system calls only through libc, use x/sys's wrappers, which allocate a sockaddr per
+// datagram. Compile-checked only here. On Windows
 // (sock_windows.go) they are loops of recvfrom/sendto.
 package sock
 

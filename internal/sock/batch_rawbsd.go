@@ -1,4 +1,4 @@
-//go:build darwin || dragonfly || freebsd || netbsd || openbsd
+//go:build dragonfly || freebsd || netbsd
 
 package sock
 
@@ -9,7 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// recvSys needs no headers of its own on the BSDs: a batch is a loop of single recvmsg calls.
+// recvSys needs no headers of its own on FreeBSD, NetBSD and DragonFly: a batch is a loop of single
+// raw recvmsg calls (darwin and OpenBSD go through libc: batch_libcbsd.go).
 type recvSys struct{}
 
 func (recvSys) init(*RecvBatch) {}
