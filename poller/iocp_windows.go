@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// Poller is the Windows backend: one I/O completion port, one AFD helper handle associated with it,
-// and one AFD poll request per registered socket, always at most one outstanding (see afd_windows.go).
+// Poller is the Windows backend: one I/O completion port, AFD helper handles associated with it,
+// and one AFD poll request per registered socket, never more than one in flight (afd_windows.go).
 // Readiness is what the completed request reports; the poller re-issues the request before the next
 // Wait, and since a poll checks the socket's current state, data still queued completes it at once:
 // registrations are level-triggered, as on epoll, at the price of one completion packet per report.
@@ -66,7 +66,7 @@ const (
 	wakeKey = 2 // completion key of Wake's packets
 )
 
-// New creates the completion port and its AFD helper handle.
+// New creates the completion port and its first AFD helper handle.
 func New() (*Poller, error) {
 	port, err := windows.CreateIoCompletionPort(windows.InvalidHandle, 0, 0, 0)
 	if err != nil {
@@ -256,7 +256,7 @@ func (p *Poller) Wait(events []Event, timeout time.Duration) (int, error) {
 		k := p.reportFailed(events[:n])
 		ms := timeoutMillis(timeout)
 		if timeout > 0 && round > 0 {
-			ms = timeoutMillis(time.Until(deadline))
+			ms = timeoutMillis(max(time.Until(deadline), 0)) // negative would mean INFINITE
 		}
 		if k > 0 {
 			ms = 0
