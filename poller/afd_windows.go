@@ -37,6 +37,9 @@ const (
 	statusCancelled = 0xC0000120
 	statusNotFound  = 0xC0000225
 
+	statusInvalidHandle = 0xC0000008 // the socket's handle is closed
+	statusTypeMismatch  = 0xC0000024 // the handle is closed and its number taken by another object
+
 	// Winsock ioctls that find the base (provider) socket under layered service providers; AFD
 	// polls only the base. wepoll's order: the first that works.
 	sioBaseHandle       = 0x48000022

@@ -224,9 +224,16 @@ func (p *Poller) update() {
 		switch st := afdPoll(p.afdFor(i), r, uintptr(i)+1); st {
 		case statusPending, statusSuccess: // either way a packet comes
 			r.asked = want
+		case statusInvalidHandle, statusTypeMismatch:
+			// The socket was closed while registered: forgotten, as epoll and kqueue forget a
+			// closed descriptor (and as a LOCAL_CLOSE completion is handled).
+			if j, ok := p.byFD[r.fd]; ok && j == i {
+				delete(p.byFD, r.fd)
+			}
+			p.release(i)
 		default:
-			// The socket is gone or not pollable: report it as failed, as epoll reports EPOLLERR,
-			// and let the transport's next call return the real error.
+			// Not pollable now: report it as failed, as epoll reports EPOLLERR, and let the
+			// transport's next call return the real error.
 			r.asked, r.broken = 0, true
 			r.iosb.Status = uintptr(st)
 			p.failed = append(p.failed, i)

@@ -1,7 +1,9 @@
 package poller_test
 
 import (
+	"errors"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,5 +109,45 @@ func TestNarrowerInterestKeepsThePollInFlight(t *testing.T) {
 	write(t, b, "x")
 	if f := waitOne(t, p, 4); f != poller.FlagReadable {
 		t.Fatalf("flags %v, want readable only", f)
+	}
+}
+
+// A socket closed after Add and before the first Wait: its poll cannot be issued. The poller
+// forgets it, as epoll forgets a closed descriptor (reporting nothing, where a failure it kept
+// reporting would spin the loop), goes on serving the others, and Delete then says ENOENT.
+func TestClosedBeforeItsFirstPoll(t *testing.T) {
+	p := newPoller(t)
+	s := testfd.Socket(t)
+	c, d := socketpair(t)
+	if err := p.Add(s, 1, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Add(c, 2, poller.Readable); err != nil {
+		t.Fatal(err)
+	}
+	testfd.Close(s)
+	evs := make([]poller.Event, 8)
+	errs := 0
+	for range 5 {
+		n, err := p.Wait(evs, 20*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs[:n] {
+			if ev.Token != 1 || ev.Flags&poller.FlagError == 0 {
+				t.Fatalf("event %v", ev)
+			}
+			errs++
+		}
+	}
+	if errs != 0 {
+		t.Fatalf("%d error reports for the closed socket", errs)
+	}
+	if err := p.Delete(s); !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("Delete = %v", err)
+	}
+	write(t, d, "x")
+	if f := waitOne(t, p, 2); f&poller.FlagReadable == 0 {
+		t.Fatalf("flags %v", f)
 	}
 }
