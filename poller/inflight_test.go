@@ -129,3 +129,35 @@ func TestManySockets(t *testing.T) {
 		t.Fatalf("%d of %d readable sockets reported", len(seen), pairs/2)
 	}
 }
+
+// Every Wake from another goroutine ends the Wait it was meant for, not only the first: a backend
+// that fails to recognise its wake-up (a token that does not fit) or to re-arm it loses the later
+// ones, and that Wait would run out its whole timeout.
+func TestEveryWakeIsSeen(t *testing.T) {
+	p := newPoller(t)
+	ready, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for range ready {
+			time.Sleep(time.Millisecond) // most often, the Wait is blocked by now
+			if err := p.Wake(); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	evs := make([]poller.Event, 4)
+	for i := range 200 {
+		ready <- struct{}{}
+		start := time.Now()
+		n, err := p.Wait(evs, long)
+		if err != nil || n != 0 {
+			t.Fatalf("wake %d: Wait = %d, %v", i, n, err)
+		}
+		if time.Since(start) >= long {
+			t.Fatalf("wake %d was lost: Wait ran out its %v", i, long)
+		}
+	}
+	close(ready)
+	<-done
+}
