@@ -110,6 +110,9 @@ func (l *Loop) clearWatch(fd int, reader bool, op string) bool {
 // tracks the file and not the number: the loop keeps waking for events it can no longer deliver,
 // and a new descriptor with the same number cannot be registered cleanly. Debug mode reports such
 // a registration once, when it fires.
+//
+// On Windows fd is a socket handle (uintptr converted to int), and only sockets can be watched, as
+// with asyncio's selector loop there: anything else fails with an error matching syscall.EBADF.
 func (l *Loop) AddReader(fd int, fn func()) error { return l.setWatch(fd, fn, true, "AddReader") }
 
 // RemoveReader stops watching fd for reading and reports whether it was watched (asyncio's
