@@ -45,7 +45,8 @@ const (
 	sioBaseHandle       = 0x48000022
 	sioBSPHandlePoll    = 0x4800001D
 	sioBSPHandleSelect  = 0x4800001C
-	fileSkipSetEventOnH = 0x2 // FILE_SKIP_SET_EVENT_ON_HANDLE
+	fileSkipSetEventOnH = 0x2    // FILE_SKIP_SET_EVENT_ON_HANDLE
+	soType              = 0x1008 // SO_TYPE
 )
 
 // ioStatusBlock is IO_STATUS_BLOCK, with the status union as a plain integer.
@@ -101,6 +102,11 @@ func openAFD(port windows.Handle, key uintptr) (windows.Handle, error) {
 // baseHandle finds the socket AFD must be asked about. A handle that is not a socket fails with
 // WSAENOTSOCK, which matches syscall.EBADF.
 func baseHandle(s windows.Handle) (windows.Handle, error) {
+	// Not every Winsock answers SIO_BASE_HANDLE for a handle that is not a socket (Wine returns
+	// the handle itself): SO_TYPE tells sockets apart first.
+	if _, err := windows.GetsockoptInt(s, windows.SOL_SOCKET, soType); err != nil {
+		return 0, os.NewSyscallError("getsockopt SO_TYPE", wsa.Translate(err))
+	}
 	var err error
 	for _, ioctl := range [...]uint32{sioBaseHandle, sioBSPHandlePoll, sioBSPHandleSelect} {
 		var base windows.Handle

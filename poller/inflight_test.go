@@ -1,6 +1,10 @@
 package poller_test
 
 import (
+	"errors"
+	"os"
+	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,4 +164,24 @@ func TestEveryWakeIsSeen(t *testing.T) {
 	}
 	close(ready)
 	<-done
+}
+
+// A regular file is always "ready" and has nothing to wait for: every backend refuses it (epoll
+// with EPERM, kqueue too, where the kernel would accept it and the loop would spin; Windows, which
+// polls only sockets, with EBADF).
+func TestRegularFileIsRefused(t *testing.T) {
+	p := newPoller(t)
+	f, err := os.CreateTemp("", "aioloop-poller")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	want := syscall.EPERM
+	if runtime.GOOS == "windows" {
+		want = syscall.EBADF
+	}
+	if err := p.Add(int(f.Fd()), 1, poller.Readable); !errors.Is(err, want) {
+		t.Fatalf("Add(a regular file) = %v; want %v", err, want)
+	}
 }
