@@ -5,7 +5,7 @@
 # directories to put on PATH. Wine is not Windows: see ../../README.md, "Platforms".
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="${AIOLOOP_WINE:-${XDG_CACHE_HOME:-$HOME/.cache}/aioloop-wine}"
+root="${AIOLOOP_WINE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/aioloop-wine}"
 prefix="$root/prefix"
 
 if ! [ -x /usr/lib/wine/wine64 ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null; then
