@@ -7,6 +7,7 @@ package sock
 type Datagram struct {
 	Data []byte
 	To   Sockaddr
+	Info SendInfo // source address and TOS for this datagram (Linux); the zero value: none
 }
 
 // RecvBatch is a set of receive buffers, each able to hold the largest datagram size it was made
@@ -18,6 +19,12 @@ type RecvBatch struct {
 	lens  []int
 	trunc []bool
 	sys   recvSys // the per-OS headers
+
+	// Per-slot control buffers (EnableControl), ControlSpace bytes each, and what the last Recv
+	// left in them.
+	ctrl    []byte
+	ctrlLen []int
+	ctrunc  []bool
 }
 
 // NewRecvBatch makes n buffers of size bytes each.
@@ -44,3 +51,26 @@ func (b *RecvBatch) Msg(i int) (data []byte, from *Sockaddr, truncated bool) {
 // waiting it returns 0 and EAGAIN; a pending socket error (an ICMP error on a connected socket)
 // comes back as the error of the call, as recvmsg reports it.
 func (b *RecvBatch) Recv(fd int) (int, error) { return b.sys.recv(b, fd) }
+
+// EnableControl gives every slot a control buffer, so that Recv returns the per-datagram
+// information a socket was asked for (SetRecvInfo; Linux only: elsewhere slots stay empty).
+// Idempotent; a batch without it makes exactly the calls it made before.
+func (b *RecvBatch) EnableControl() {
+	if b.ctrl != nil {
+		return
+	}
+	n := len(b.names)
+	b.ctrl = make([]byte, n*ControlSpace)
+	b.ctrlLen, b.ctrunc = make([]int, n), make([]bool, n)
+	b.sys.enableControl(b)
+}
+
+// Control returns the i-th datagram's control messages from the last Recv (aliasing the batch:
+// valid until the next Recv), and whether the kernel cut them to fit (MSG_CTRUNC).
+func (b *RecvBatch) Control(i int) (ctrl []byte, truncated bool) {
+	if b.ctrl == nil {
+		return nil, false
+	}
+	off := i * ControlSpace
+	return b.ctrl[off : off+b.ctrlLen[i]], b.ctrunc[i]
+}

@@ -16,6 +16,9 @@ type recvSys struct{}
 
 func (recvSys) init(*RecvBatch) {}
 
+// enableControl does nothing: per-datagram information is Linux's for now.
+func (recvSys) enableControl(*RecvBatch) {}
+
 func (recvSys) recv(b *RecvBatch, fd int) (int, error) {
 	got := 0
 	for i := range b.names {

@@ -27,10 +27,21 @@ func (r *recvSys) init(b *RecvBatch) {
 	}
 }
 
+func (r *recvSys) enableControl(b *RecvBatch) {
+	for i := range r.hdrs {
+		r.hdrs[i].Hdr.Control = &b.ctrl[i*ControlSpace]
+	}
+}
+
 func (r *recvSys) recv(b *RecvBatch, fd int) (int, error) {
 	for i := range r.hdrs {
 		r.hdrs[i].Hdr.Namelen = uint32(unsafe.Sizeof(b.names[i].raw))
 		r.hdrs[i].Hdr.Flags = 0
+	}
+	if b.ctrl != nil {
+		for i := range r.hdrs {
+			r.hdrs[i].Hdr.SetControllen(ControlSpace)
+		}
 	}
 	n, _, e := syscall.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&r.hdrs[0])),
 		uintptr(len(r.hdrs)), 0, 0, 0)
@@ -42,12 +53,17 @@ func (r *recvSys) recv(b *RecvBatch, fd int) (int, error) {
 		b.lens[i] = int(h.Len)
 		b.names[i].n = h.Hdr.Namelen
 		b.trunc[i] = h.Hdr.Flags&unix.MSG_TRUNC != 0
+		if b.ctrl != nil {
+			b.ctrlLen[i] = min(int(h.Hdr.Controllen), ControlSpace)
+			b.ctrunc[i] = h.Hdr.Flags&unix.MSG_CTRUNC != 0
+		}
 	}
 	return int(n), nil
 }
 
 // SendTo sends one datagram with sendto(2), to to, or to the connected peer when to is nil or
-// empty. A zero-length datagram is sent as such.
+// empty. A zero-length datagram is sent as such. (A datagram with SendInfo goes through
+// SendBatch.Send, whose slots have control buffers.)
 func SendTo(fd int, data []byte, to *Sockaddr) error {
 	var p unsafe.Pointer
 	if len(data) > 0 {
@@ -66,15 +82,20 @@ func SendTo(fd int, data []byte, to *Sockaddr) error {
 	return nil
 }
 
-// SendBatch sends queued datagrams with sendmmsg(2). Its arrays are reused by every Send.
+// SendBatch sends queued datagrams with sendmmsg(2). Its arrays are reused by every Send; the
+// control buffers (sendControlSpace bytes a slot) hold each datagram's SendInfo.
 type SendBatch struct {
 	hdrs []unix.Mmsghdr
 	iovs []unix.Iovec
+	ctrl []byte
 }
+
+// sendControlSpace fits IPV6_PKTINFO and IPV6_TCLASS (or their IPv4 forms).
+const sendControlSpace = 64
 
 // NewSendBatch makes room for n datagrams per call.
 func NewSendBatch(n int) *SendBatch {
-	return &SendBatch{hdrs: make([]unix.Mmsghdr, n), iovs: make([]unix.Iovec, n)}
+	return &SendBatch{hdrs: make([]unix.Mmsghdr, n), iovs: make([]unix.Iovec, n), ctrl: make([]byte, n*sendControlSpace)}
 }
 
 // Send sends up to len(msgs) (and the batch's size) datagrams and returns how many went. The error
@@ -99,12 +120,20 @@ func (s *SendBatch) Send(fd int, msgs []Datagram) (int, error) {
 		}
 		h.Iov = iov
 		h.SetIovlen(1)
+		h.Control = nil
+		h.SetControllen(0)
+		if !m.Info.IsZero() {
+			c := s.ctrl[i*sendControlSpace : (i+1)*sendControlSpace]
+			h.Control = &c[0]
+			h.SetControllen(putControl(c, &m.Info))
+		}
 	}
 	sent, _, e := syscall.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&s.hdrs[0])),
 		uintptr(n), 0, 0, 0)
 	for i := range n { // drop the references to the queue's memory
 		s.iovs[i].Base = nil
 		s.hdrs[i].Hdr.Name = nil
+		s.hdrs[i].Hdr.Control = nil
 	}
 	if e != 0 {
 		return 0, syscallError("sendmmsg", e)

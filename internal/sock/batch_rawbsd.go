@@ -15,6 +15,9 @@ type recvSys struct{}
 
 func (recvSys) init(*RecvBatch) {}
 
+// enableControl does nothing: per-datagram information is Linux's for now.
+func (recvSys) enableControl(*RecvBatch) {}
+
 // recv reads datagrams with raw recvmsg calls until the batch is full or none is waiting. The
 // source lands in the batch's Sockaddr as the kernel wrote it: nothing is decoded (x/sys's
 // Recvmsg fails, and so loses the datagram, on an address family it cannot decode) and nothing

@@ -21,6 +21,9 @@ type recvSys struct{}
 
 func (recvSys) init(*RecvBatch) {}
 
+// enableControl does nothing: per-datagram information is Linux's for now.
+func (recvSys) enableControl(*RecvBatch) {}
+
 // recv reads datagrams until the batch is full or none is waiting. A datagram larger than its
 // buffer fails recvfrom with WSAEMSGSIZE having filled the buffer and dropped the rest, as
 // MSG_TRUNC reports it on Unix.
