@@ -29,6 +29,9 @@ type loopState struct {
 	send    *sock.SendBatch
 	replies replies
 	zones   sock.Zones
+	one     [1]sock.Datagram // sendNow's
+	rinfo   RecvInfo         // handed to InfoReceiver, one datagram at a time
+	sinfo   sock.RecvInfo    // parsed into
 }
 
 type loopStateKey struct{}
@@ -168,6 +171,12 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 			return fmt.Errorf("udp: Options.AllowBroadcast: %w", err)
 		}
 	}
+	if opts.ReceiveInfo != 0 {
+		if err := sock.SetRecvInfo(fd, ep.family, int(opts.ReceiveInfo)); err != nil {
+			return fmt.Errorf("udp: Options.ReceiveInfo: %w", err)
+		}
+		t.recvInfo = opts.ReceiveInfo
+	}
 	if ep.local.IsValid() {
 		if ep.family == syscall.AF_UNIX {
 			if err := removeStale(ep.local.path); err != nil {
@@ -247,7 +256,11 @@ func (t *Transport) addr(ap netip.AddrPort, path string) Addr {
 // dead (kill), so that a protocol holding it cannot reach a descriptor number reused since.
 func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	st := stateOf(t.l)
-	t.recv, t.send, t.replies, t.zones = st.recv, st.send, &st.replies, &st.zones
+	t.recv, t.send, t.replies, t.zones, t.one, t.rinfo = st.recv, st.send, &st.replies, &st.zones, &st.one, &st.rinfo
+	t.sinfo = &st.sinfo
+	if t.recvInfo != 0 {
+		st.recv.EnableControl()
+	}
 	t.flow.Init(t.reportPanic) // a panic in PauseWriting or ResumeWriting, as asyncio reports one from pause_writing
 	defer func() {
 		if v := recover(); v != nil {

@@ -3,6 +3,7 @@ package udp
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
 
@@ -51,6 +52,12 @@ type Options struct {
 	// ReuseAddress is reuse_address, which asyncio removed: true is always refused with
 	// ErrReuseAddress.
 	ReuseAddress bool
+	// ReceiveInfo asks the kernel for per-datagram information (InfoDestination, InfoTOS,
+	// InfoTTL, InfoTime), which a protocol with an InfoReceiver method receives with each
+	// datagram. asyncio has no such option. IP endpoints on Linux only; a bad bit, AF_UNIX, Sock
+	// or another system is refused before any socket is made. Without it nothing changes: no
+	// control buffers are read, and nothing is paid.
+	ReceiveInfo Info
 }
 
 // getaddrinfo's flags (glibc values, as Python's socket.AI_* on Linux).
@@ -95,7 +102,7 @@ func (o *Options) check() (family int, err error) {
 		}{
 			{"LocalAddr", o.LocalAddr != ""}, {"RemoteAddr", o.RemoteAddr != ""}, {"Family", o.Family != 0},
 			{"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
-			{"AllowBroadcast", o.AllowBroadcast},
+			{"AllowBroadcast", o.AllowBroadcast}, {"ReceiveInfo", o.ReceiveInfo != 0},
 		} {
 			if f.on {
 				set = append(set, f.name)
@@ -105,6 +112,12 @@ func (o *Options) check() (family int, err error) {
 			return 0, fmt.Errorf("udp: Options.Sock excludes Options.%s: the socket is already made", strings.Join(set, ", Options."))
 		}
 		return 0, nil
+	}
+	switch {
+	case o.ReceiveInfo&^infoAll != 0:
+		return 0, fmt.Errorf("udp: Options.ReceiveInfo has unknown bits %#x; known: InfoDestination, InfoTOS, InfoTTL, InfoTime", uint8(o.ReceiveInfo&^infoAll))
+	case o.ReceiveInfo != 0 && runtime.GOOS != "linux":
+		return 0, fmt.Errorf("udp: Options.ReceiveInfo is supported on Linux only for now, not %s", runtime.GOOS)
 	}
 	if o.Flags&^knownFlags != 0 {
 		return 0, fmt.Errorf("udp: Options.Flags has unknown bits %#x; known: FlagNumericHost, FlagNumericServ", o.Flags&^knownFlags)
@@ -125,6 +138,8 @@ func (o *Options) check() (family int, err error) {
 			return 0, errors.New("udp: Options.ReusePort is for IP endpoints, not AF_UNIX")
 		case o.AllowBroadcast:
 			return 0, errors.New("udp: Options.AllowBroadcast is for IP endpoints, not AF_UNIX")
+		case o.ReceiveInfo != 0:
+			return 0, errors.New("udp: Options.ReceiveInfo is for IP endpoints, not AF_UNIX")
 		}
 		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
 			if len(a.path) > sock.PathLimit(a.path) {

@@ -15,6 +15,7 @@ type pending struct {
 	data      []byte // a copy
 	from      Addr
 	truncated bool
+	info      *RecvInfo // a copy, for an InfoReceiver
 }
 
 // IsReading reports whether the transport delivers datagrams: not paused and not closing
@@ -93,9 +94,12 @@ func (t *Transport) deliver(i, n int) (next int) {
 	for next = i; next < n && t.reading && !t.closing; {
 		data, from, truncated := t.recv.Msg(next)
 		next++
-		if truncated {
+		switch {
+		case truncated:
 			t.callErrorReceived(&TruncatedError{From: t.peer(from), Max: bufSize})
-		} else {
+		case t.info != nil:
+			t.deliverInfo(next-1, data, t.peer(from))
+		default:
 			t.proto.DatagramReceived(data, t.peer(from))
 		}
 	}
@@ -106,7 +110,14 @@ func (t *Transport) deliver(i, n int) (next int) {
 func (t *Transport) hold(i, n int) {
 	for ; i < n; i++ {
 		data, from, truncated := t.recv.Msg(i)
-		t.held = append(t.held, pending{bytes.Clone(data), t.peer(from), truncated})
+		p := pending{data: bytes.Clone(data), from: t.peer(from), truncated: truncated}
+		if t.info != nil {
+			ctrl, cut := t.recv.Control(i)
+			t.fillInfo(ctrl, cut)
+			p.info = new(RecvInfo)
+			*p.info = *t.rinfo
+		}
+		t.held = append(t.held, p)
 	}
 	t.setInterest()
 }
@@ -134,6 +145,14 @@ func (t *Transport) deliverOne(d pending) {
 			t.reportPanic("DatagramReceived", v)
 		}
 	}()
+	if t.info != nil {
+		if d.info == nil { // held before the protocol took information
+			ri := RecvInfo{TTL: -1}
+			d.info = &ri
+		}
+		t.info.DatagramReceivedInfo(d.data, d.from, d.info)
+		return
+	}
 	t.proto.DatagramReceived(d.data, d.from)
 }
 

@@ -16,7 +16,7 @@ type replies struct {
 // stage keeps a datagram of t's for the flush, making room by flushing when the staging is full.
 // It returns false when the caller must send or queue the datagram itself: it is larger than the
 // arena, or the flush left datagrams in the queue, which this one must follow.
-func (t *Transport) stage(data []byte, to *sock.Sockaddr) bool {
+func (t *Transport) stage(data []byte, to *sock.Sockaddr, info *sock.SendInfo) bool {
 	r := t.replies
 	if len(r.msgs) == cap(r.msgs) || len(data) > len(r.arena)-r.used {
 		t.flushReplies()
@@ -27,7 +27,7 @@ func (t *Transport) stage(data []byte, to *sock.Sockaddr) bool {
 	buf := r.arena[r.used : r.used+len(data) : r.used+len(data)]
 	copy(buf, data)
 	r.used += len(data)
-	r.msgs = append(r.msgs, sock.Datagram{Data: buf, To: *to})
+	r.msgs = append(r.msgs, sock.Datagram{Data: buf, To: *to, Info: *info})
 	return true
 }
 
@@ -45,7 +45,7 @@ func (t *Transport) flushReplies() {
 		}
 		if sock.Temporary(err) {
 			for i := range msgs {
-				t.queueCopy(msgs[i].Data, &msgs[i].To)
+				t.queueCopy(msgs[i].Data, &msgs[i].To, &msgs[i].Info)
 			}
 			t.setInterest()
 			break

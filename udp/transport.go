@@ -45,19 +45,24 @@ func (e *TruncatedError) Error() string {
 // (ConnectionLost has run: no protocol method is called again). A transport whose creation failed
 // is lost and gone at once.
 type Transport struct {
-	l      *loop.Loop
-	fd     int
-	reg    reactor.Registration // nil until start registers
-	family int
-	v6only bool // an IPv6 socket that cannot send to IPv4 (IPV6_V6ONLY on): SendTo refuses IPv4 destinations
-	local  Addr
-	remote Addr          // the connected peer (peername)
-	dest   Addr          // where Send goes: remote, or RemoteAddr of an unconnected broadcast endpoint
-	destSA sock.Sockaddr // dest encoded, when the socket is not connected to it
-	proto  Protocol
-	flow   flow.Control
-	recv   *sock.RecvBatch
-	send   *sock.SendBatch
+	l        *loop.Loop
+	fd       int
+	reg      reactor.Registration // nil until start registers
+	family   int
+	v6only   bool              // an IPv6 socket that cannot send to IPv4 (IPV6_V6ONLY on): SendTo refuses IPv4 destinations
+	one      *[1]sock.Datagram // the loop's scratch slot for sendNow
+	info     InfoReceiver      // the protocol, when it takes per-datagram information; checked once
+	rinfo    *RecvInfo         // the loop's: what the info receiver is handed
+	sinfo    *sock.RecvInfo    // the loop's: what the control messages are parsed into
+	recvInfo Info              // Options.ReceiveInfo
+	local    Addr
+	remote   Addr          // the connected peer (peername)
+	dest     Addr          // where Send goes: remote, or RemoteAddr of an unconnected broadcast endpoint
+	destSA   sock.Sockaddr // dest encoded, when the socket is not connected to it
+	proto    Protocol
+	flow     flow.Control
+	recv     *sock.RecvBatch
+	send     *sock.SendBatch
 
 	replies  *replies    // the loop's; see replies.go
 	zones    *sock.Zones // the loop's IPv6 zone names
@@ -107,6 +112,7 @@ func (t *Transport) Protocol() Protocol { return t.proto }
 // SetProtocol switches the protocol that receives events (asyncio's set_protocol).
 func (t *Transport) SetProtocol(p Protocol) {
 	t.proto = p
+	t.info, _ = p.(InfoReceiver)
 	t.flow.SetProtocol(p)
 }
 
@@ -155,7 +161,14 @@ func (t *Transport) SetWriteBufferLimits(high, low int) error {
 //
 // Called from ErrorReceived, a send that fails again is reported in the next loop iteration, not
 // from inside that ErrorReceived: a protocol that answers every error cannot recurse without bound.
-func (t *Transport) SendTo(data []byte, to Addr) error {
+func (t *Transport) SendTo(data []byte, to Addr) error { return t.sendTo(data, to, &noInfo) }
+
+// noInfo is the SendInfo of a plain send: none.
+var noInfo sock.SendInfo
+
+// sendTo is SendTo with per-datagram information (SendToInfo), which travels with the datagram
+// through staging and the queue.
+func (t *Transport) sendTo(data []byte, to Addr, info *sock.SendInfo) error {
 	if t.closing {
 		return errClosed
 	}
@@ -182,11 +195,11 @@ func (t *Transport) SendTo(data []byte, to Addr) error {
 			return fmt.Errorf("%w: %q is IPv4 and this endpoint's socket is IPv6 only", ErrDestination, to.String())
 		}
 	}
-	if t.head == len(t.queue) && t.batching && t.stage(data, &sa) {
+	if t.head == len(t.queue) && t.batching && t.stage(data, &sa, info) {
 		return nil
 	}
 	if t.head == len(t.queue) { // still empty: a staging flush may have queued what the kernel refused
-		err := sock.SendTo(t.fd, data, &sa)
+		err := t.sendNow(data, &sa, info)
 		if err == nil {
 			return nil
 		}
@@ -195,8 +208,21 @@ func (t *Transport) SendTo(data []byte, to Addr) error {
 			return nil
 		}
 	}
-	t.enqueue(data, &sa)
+	t.enqueue(data, &sa, info)
 	return nil
+}
+
+// sendNow sends one datagram at once: sendto, or, with information to attach, a one-datagram
+// sendmmsg through the batch, whose slots have control buffers.
+func (t *Transport) sendNow(data []byte, sa *sock.Sockaddr, info *sock.SendInfo) error {
+	if info.IsZero() {
+		return sock.SendTo(t.fd, data, sa)
+	}
+	one := &t.one[0]
+	*one = sock.Datagram{Data: data, To: *sa, Info: *info}
+	_, err := t.send.Send(t.fd, t.one[:])
+	*one = sock.Datagram{}
+	return err
 }
 
 // Send sends one datagram to Options.RemoteAddr (asyncio's sendto(data) on an endpoint made with

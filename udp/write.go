@@ -13,14 +13,14 @@ import (
 // over, so that whatever ErrorReceived does (SendTo, Close, Abort) meets a consistent transport.
 
 // enqueue copies a datagram the kernel refused into the queue and watches for writability.
-func (t *Transport) enqueue(data []byte, to *sock.Sockaddr) {
-	t.queueCopy(data, to)
+func (t *Transport) enqueue(data []byte, to *sock.Sockaddr, info *sock.SendInfo) {
+	t.queueCopy(data, to, info)
 	t.setInterest()
 	t.flow.MaybePause(t.size)
 }
 
 // queueCopy appends a copy of a datagram to the queue, and nothing else.
-func (t *Transport) queueCopy(data []byte, to *sock.Sockaddr) {
+func (t *Transport) queueCopy(data []byte, to *sock.Sockaddr, info *sock.SendInfo) {
 	var buf []byte
 	if n := len(t.spare); n > 0 && cap(t.spare[n-1]) >= len(data) {
 		buf, t.spare = t.spare[n-1][:len(data)], t.spare[:n-1]
@@ -28,7 +28,7 @@ func (t *Transport) queueCopy(data []byte, to *sock.Sockaddr) {
 		buf = make([]byte, len(data))
 	}
 	copy(buf, data)
-	t.queue = append(t.queue, sock.Datagram{Data: buf, To: *to})
+	t.queue = append(t.queue, sock.Datagram{Data: buf, To: *to, Info: *info})
 	t.size += len(data) + overhead
 }
 
