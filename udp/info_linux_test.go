@@ -3,11 +3,13 @@ package udp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testpeer"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
@@ -241,5 +243,43 @@ func TestEchoWithEveryInfoDoesNotAllocate(t *testing.T) {
 	l.Close()
 	if allocs != 0 {
 		t.Fatalf("%v allocations per echoed datagram with every option on, want 0", allocs)
+	}
+}
+
+// Python's socket module as the peer nobody here wrote, both ways. Its client sends with IP_TOS in
+// sendmsg to 127.0.0.2 on our wildcard server, which sees both and answers from that address with
+// that TOS; Python's recvmsg reports the reply's source, its destination (IP_PKTINFO) and TOS.
+// Then our client sends with a TOS to Python's wildcard server at 127.0.0.3, which answers with
+// sendmsg and IP_PKTINFO from the address asked; our client is connected to it, so the answer
+// arriving proves its source, and it carries the TOS back.
+func TestPacketInfoWithPython(t *testing.T) {
+	l := newLoop(t)
+	srv, sr := infoEndpoint(t, l, udp.Options{LocalAddr: ":0", ReceiveInfo: udp.InfoDestination | udp.InfoTOS})
+	sr.onInfo = func(r *infoRecorder, data []byte, from udp.Addr, info *udp.RecvInfo) {
+		r.t.SendToInfo([]byte(fmt.Sprintf("re: %s dst=%v tos=%d", data, info.Dst, info.TOS)), from,
+			udp.SendInfo{Src: info.Dst, TOS: info.TOS, SetTOS: true})
+	}
+	out, err := testpeer.PythonClient(t, l, guard, "testdata/pktinfo.py", "client", "127.0.0.2", fmt.Sprint(srv.LocalAddr().AddrPort().Port()))
+	if err != nil {
+		t.Fatalf("python client: %v\n%s", err, out)
+	}
+	if want := "reply re: ping dst=127.0.0.2 tos=42 from 127.0.0.2 to 127.0.0.1 tos 42\n"; string(out) != want {
+		t.Fatalf("python client printed %q, want %q", out, want)
+	}
+
+	line, _ := testpeer.PythonServer(t, guard, "testdata/pktinfo.py", "server")
+	f := strings.Fields(line)
+	if len(f) != 2 || f[0] != "listening" {
+		t.Fatalf("python server said %q", line)
+	}
+	l2 := newLoop(t)
+	cli, cr := infoEndpoint(t, l2, udp.Options{RemoteAddr: "127.0.0.3:" + f[1], ReceiveInfo: udp.InfoTOS})
+	cr.onData = func(*recorder, []byte, udp.Addr) { l2.Stop() }
+	if err := cli.SendToInfo([]byte("hello"), udp.Addr{}, udp.SendInfo{TOS: 0x2a, SetTOS: true}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, l2)
+	if len(cr.got) != 1 || cr.got[0].data != "re: hello dst=127.0.0.3 tos=42" || cr.infos[0].TOS != 0x2a {
+		t.Fatalf("from Python: %+v %+v", cr.got, cr.infos)
 	}
 }
