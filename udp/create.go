@@ -171,6 +171,14 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 			return fmt.Errorf("udp: Options.AllowBroadcast: %w", err)
 		}
 	}
+	if err := sock.SetBuffers(fd, opts.ReceiveBuffer, opts.SendBuffer); err != nil {
+		return fmt.Errorf("udp: Options.ReceiveBuffer or SendBuffer: %w", err)
+	}
+	if opts.DontFragment {
+		if err := sock.SetDontFragment(fd, ep.family); err != nil {
+			return fmt.Errorf("udp: Options.DontFragment: %w", err)
+		}
+	}
 	if opts.ReceiveInfo != 0 {
 		if err := sock.SetRecvInfo(fd, ep.family, int(opts.ReceiveInfo)); err != nil {
 			return fmt.Errorf("udp: Options.ReceiveInfo: %w", err)

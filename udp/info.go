@@ -121,3 +121,22 @@ func (t *Transport) fillInfo(ctrl []byte, cut bool) {
 		r.Time = time.Unix(0, s.Time)
 	}
 }
+
+// BufferSizes returns the socket's receive and send buffer sizes as the kernel granted them
+// (SO_RCVBUF, SO_SNDBUF; Linux reports twice what was asked, its bookkeeping included). Loop-only.
+func (t *Transport) BufferSizes() (receive, send int, err error) {
+	if t.fd < 0 {
+		return 0, 0, errClosed
+	}
+	return sock.Buffers(t.fd)
+}
+
+// Drops returns how many datagrams the kernel dropped for this socket since it was made, for want
+// of receive buffer room mostly (SO_MEMINFO: the drops column of /proc/net/udp). Linux only for
+// now. Loop-only.
+func (t *Transport) Drops() (uint64, error) {
+	if t.fd < 0 {
+		return 0, errClosed
+	}
+	return sock.Drops(t.fd)
+}

@@ -58,6 +58,17 @@ type Options struct {
 	// or another system is refused before any socket is made. Without it nothing changes: no
 	// control buffers are read, and nothing is paid.
 	ReceiveInfo Info
+	// ReceiveBuffer and SendBuffer ask for socket buffers of that many bytes (SO_RCVBUF,
+	// SO_SNDBUF); 0 keeps the system's default (208 KiB for receive on a stock Linux, which a
+	// burst of large datagrams overflows). The kernel caps the request (net.core.rmem_max and
+	// wmem_max on Linux) and doubles it for its bookkeeping: Transport.BufferSizes reports what
+	// was granted. asyncio has no such option (one sets it on get_extra_info('socket')).
+	ReceiveBuffer, SendBuffer int
+	// DontFragment sets the Don't Fragment bit and turns path-MTU discovery on
+	// (IP_MTU_DISCOVER/IPV6_MTU_DISCOVER at PMTUDISC_DO): a datagram larger than the path's MTU
+	// fails with EMSGSIZE, reported to ErrorReceived, instead of leaving in fragments (what a
+	// QUIC stack wants). IP endpoints on Linux only.
+	DontFragment bool
 }
 
 // getaddrinfo's flags (glibc values, as Python's socket.AI_* on Linux).
@@ -103,6 +114,7 @@ func (o *Options) check() (family int, err error) {
 			{"LocalAddr", o.LocalAddr != ""}, {"RemoteAddr", o.RemoteAddr != ""}, {"Family", o.Family != 0},
 			{"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
 			{"AllowBroadcast", o.AllowBroadcast}, {"ReceiveInfo", o.ReceiveInfo != 0},
+			{"ReceiveBuffer", o.ReceiveBuffer != 0}, {"SendBuffer", o.SendBuffer != 0}, {"DontFragment", o.DontFragment},
 		} {
 			if f.on {
 				set = append(set, f.name)
@@ -118,6 +130,12 @@ func (o *Options) check() (family int, err error) {
 		return 0, fmt.Errorf("udp: Options.ReceiveInfo has unknown bits %#x; known: InfoDestination, InfoTOS, InfoTTL, InfoTime", uint8(o.ReceiveInfo&^infoAll))
 	case o.ReceiveInfo != 0 && runtime.GOOS != "linux":
 		return 0, fmt.Errorf("udp: Options.ReceiveInfo is supported on Linux only for now, not %s", runtime.GOOS)
+	case o.DontFragment && runtime.GOOS != "linux":
+		return 0, fmt.Errorf("udp: Options.DontFragment is supported on Linux only for now, not %s", runtime.GOOS)
+	case o.ReceiveBuffer < 0:
+		return 0, fmt.Errorf("udp: Options.ReceiveBuffer is %d; want > 0, or 0 for the system's default", o.ReceiveBuffer)
+	case o.SendBuffer < 0:
+		return 0, fmt.Errorf("udp: Options.SendBuffer is %d; want > 0, or 0 for the system's default", o.SendBuffer)
 	}
 	if o.Flags&^knownFlags != 0 {
 		return 0, fmt.Errorf("udp: Options.Flags has unknown bits %#x; known: FlagNumericHost, FlagNumericServ", o.Flags&^knownFlags)
@@ -140,6 +158,8 @@ func (o *Options) check() (family int, err error) {
 			return 0, errors.New("udp: Options.AllowBroadcast is for IP endpoints, not AF_UNIX")
 		case o.ReceiveInfo != 0:
 			return 0, errors.New("udp: Options.ReceiveInfo is for IP endpoints, not AF_UNIX")
+		case o.DontFragment:
+			return 0, errors.New("udp: Options.DontFragment is for IP endpoints, not AF_UNIX")
 		}
 		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
 			if len(a.path) > sock.PathLimit(a.path) {

@@ -14,4 +14,4 @@ func SetRecvInfo(fd, family, what int) error { return errNoInfo }
 // ParseRecvInfo reports nothing here.
 func ParseRecvInfo(b []byte, info *RecvInfo) { *info = RecvInfo{TTL: -1} }
 
-var errNoInfo = errors.New("sock: per-datagram information (IP_PKTINFO and the like) is supported on Linux only for now")
+var errNoInfo = errors.New("sock: supported on Linux only for now")
