@@ -30,8 +30,10 @@ type loopState struct {
 	replies replies
 	zones   sock.Zones
 	one     [1]sock.Datagram // sendNow's
-	rinfo   RecvInfo         // handed to InfoReceiver, one datagram at a time
-	sinfo   sock.RecvInfo    // parsed into
+	errq    *sock.ErrQueue   // made when an endpoint asks for ICMPErrors
+	qerr    sock.QueuedError
+	rinfo   RecvInfo      // handed to InfoReceiver, one datagram at a time
+	sinfo   sock.RecvInfo // parsed into
 }
 
 type loopStateKey struct{}
@@ -174,6 +176,12 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 	if err := sock.SetBuffers(fd, opts.ReceiveBuffer, opts.SendBuffer); err != nil {
 		return fmt.Errorf("udp: Options.ReceiveBuffer or SendBuffer: %w", err)
 	}
+	if opts.ICMPErrors {
+		if err := sock.SetRecvErr(fd, ep.family); err != nil {
+			return fmt.Errorf("udp: Options.ICMPErrors: %w", err)
+		}
+		t.wantErrq = true
+	}
 	if opts.DontFragment {
 		if err := sock.SetDontFragment(fd, ep.family); err != nil {
 			return fmt.Errorf("udp: Options.DontFragment: %w", err)
@@ -268,6 +276,12 @@ func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	t.sinfo = &st.sinfo
 	if t.recvInfo != 0 {
 		st.recv.EnableControl()
+	}
+	if t.wantErrq {
+		if st.errq == nil {
+			st.errq = sock.NewErrQueue()
+		}
+		t.errq, t.qerr = st.errq, &st.qerr
 	}
 	t.flow.Init(t.reportPanic) // a panic in PauseWriting or ResumeWriting, as asyncio reports one from pause_writing
 	defer func() {

@@ -69,6 +69,13 @@ type Options struct {
 	// fails with EMSGSIZE, reported to ErrorReceived, instead of leaving in fragments (what a
 	// QUIC stack wants). IP endpoints on Linux only.
 	DontFragment bool
+	// ICMPErrors turns the socket's error queue on (IP_RECVERR, IPV6_RECVERR): ICMP errors
+	// about datagrams sent from an unconnected endpoint reach ErrorReceived as *ICMPError, naming
+	// the destination they concern (by default, as in asyncio, only a connected endpoint hears of
+	// them, without the destination). The queue is drained before each read; an error that the
+	// kernel also returns from a send or receive is reported from the queue instead, once, and
+	// the send is tried again. IP endpoints on Linux only.
+	ICMPErrors bool
 }
 
 // getaddrinfo's flags (glibc values, as Python's socket.AI_* on Linux).
@@ -115,6 +122,7 @@ func (o *Options) check() (family int, err error) {
 			{"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
 			{"AllowBroadcast", o.AllowBroadcast}, {"ReceiveInfo", o.ReceiveInfo != 0},
 			{"ReceiveBuffer", o.ReceiveBuffer != 0}, {"SendBuffer", o.SendBuffer != 0}, {"DontFragment", o.DontFragment},
+			{"ICMPErrors", o.ICMPErrors},
 		} {
 			if f.on {
 				set = append(set, f.name)
@@ -130,6 +138,8 @@ func (o *Options) check() (family int, err error) {
 		return 0, fmt.Errorf("udp: Options.ReceiveInfo has unknown bits %#x; known: InfoDestination, InfoTOS, InfoTTL, InfoTime", uint8(o.ReceiveInfo&^infoAll))
 	case o.ReceiveInfo != 0 && runtime.GOOS != "linux":
 		return 0, fmt.Errorf("udp: Options.ReceiveInfo is supported on Linux only for now, not %s", runtime.GOOS)
+	case o.ICMPErrors && runtime.GOOS != "linux":
+		return 0, fmt.Errorf("udp: Options.ICMPErrors is supported on Linux only for now, not %s", runtime.GOOS)
 	case o.DontFragment && runtime.GOOS != "linux":
 		return 0, fmt.Errorf("udp: Options.DontFragment is supported on Linux only for now, not %s", runtime.GOOS)
 	case o.ReceiveBuffer < 0:
@@ -160,6 +170,8 @@ func (o *Options) check() (family int, err error) {
 			return 0, errors.New("udp: Options.ReceiveInfo is for IP endpoints, not AF_UNIX")
 		case o.DontFragment:
 			return 0, errors.New("udp: Options.DontFragment is for IP endpoints, not AF_UNIX")
+		case o.ICMPErrors:
+			return 0, errors.New("udp: Options.ICMPErrors is for IP endpoints, not AF_UNIX")
 		}
 		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
 			if len(a.path) > sock.PathLimit(a.path) {

@@ -51,13 +51,18 @@ func (t *Transport) ResumeReading() {
 
 // onReadable reads datagrams in batches and delivers them.
 func (t *Transport) onReadable() {
+	if t.errq != nil {
+		t.drainErrQueue() // first: a queue left full keeps EPOLLERR up, and the loop would spin
+	}
 	for budget := recvBudget; budget > 0 && t.reading && !t.closing && len(t.held) == 0; {
 		n, err := t.recv.Recv(t.fd)
 		if err != nil {
 			if sock.Temporary(err) {
 				return
 			}
-			t.callErrorReceived(err)
+			if !t.queuedErrorMet(err) { // else reported from the queue, with its destination
+				t.callErrorReceived(err)
+			}
 			budget--
 			continue
 		}

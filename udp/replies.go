@@ -37,10 +37,18 @@ func (t *Transport) stage(data []byte, to *sock.Sockaddr, info *sock.SendInfo) b
 func (t *Transport) flushReplies() {
 	r := t.replies
 	msgs := r.msgs
+	retried := false
 	for len(msgs) > 0 {
 		n, err := t.send.Send(t.fd, msgs)
 		msgs = msgs[n:]
+		if n > 0 {
+			retried = false
+		}
 		if err == nil {
+			continue
+		}
+		if !retried && t.queuedErrorMet(err) {
+			retried = true // another datagram's error: reported from the queue; try this one again
 			continue
 		}
 		if sock.Temporary(err) {

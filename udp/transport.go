@@ -55,6 +55,9 @@ type Transport struct {
 	rinfo    *RecvInfo         // the loop's: what the info receiver is handed
 	sinfo    *sock.RecvInfo    // the loop's: what the control messages are parsed into
 	recvInfo Info              // Options.ReceiveInfo
+	errq     *sock.ErrQueue    // the loop's error-queue reader, when Options.ICMPErrors
+	qerr     *sock.QueuedError // the loop's: what it reads into
+	wantErrq bool              // Options.ICMPErrors, until start
 	local    Addr
 	remote   Addr          // the connected peer (peername)
 	dest     Addr          // where Send goes: remote, or RemoteAddr of an unconnected broadcast endpoint
@@ -200,6 +203,9 @@ func (t *Transport) sendTo(data []byte, to Addr, info *sock.SendInfo) error {
 	}
 	if t.head == len(t.queue) { // still empty: a staging flush may have queued what the kernel refused
 		err := t.sendNow(data, &sa, info)
+		if err != nil && t.queuedErrorMet(err) {
+			err = t.sendNow(data, &sa, info) // that error was another datagram's
+		}
 		if err == nil {
 			return nil
 		}

@@ -68,13 +68,21 @@ func (t *Transport) rest() {
 // Such a transport rests instead of spinning: it stops watching writability and retries after
 // 1 ms, doubling to 64 ms while the peer stays full.
 func (t *Transport) onWritable() {
+	if t.errq != nil {
+		t.drainErrQueue()
+	}
+	retried := false
 	for t.head < len(t.queue) {
 		n, err := t.send.Send(t.fd, t.queue[t.head:])
 		t.pop(n)
 		if n > 0 {
-			t.backoff = 0
+			t.backoff, retried = 0, false
 		}
 		if err == nil {
+			continue
+		}
+		if !retried && t.queuedErrorMet(err) {
+			retried = true // another datagram's error: reported from the queue; try this one again
 			continue
 		}
 		if sock.Temporary(err) {

@@ -1,0 +1,85 @@
+package udp_test
+
+import (
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aioloop/aioloop/udp"
+)
+
+// An unconnected endpoint with ICMPErrors sends to a port nobody listens on and to a live echo
+// peer, over and over: each port unreachable reaches ErrorReceived as an *ICMPError naming the dead
+// destination (ECONNREFUSED), while the datagrams to the live peer still flow and every one of them
+// is echoed; nothing is reported as a bare error, and the loop does not spin on the error queue.
+func TestICMPErrorsOnAnUnconnectedEndpoint(t *testing.T) {
+	for _, host := range []string{"127.0.0.1", "[::1]"} {
+		l := newLoop(t)
+		dead, _ := endpoint(t, l, udp.Options{LocalAddr: host + ":0"})
+		deadAddr := dead.LocalAddr()
+		closeAndDrain(l, dead)
+		l = newLoop(t)
+		live, lr := endpoint(t, l, udp.Options{LocalAddr: host + ":0"})
+		echo(t, lr)
+		ep, er := endpoint(t, l, udp.Options{LocalAddr: host + ":0", ICMPErrors: true})
+		const rounds = 20
+		sent := 0
+		var round func()
+		round = func() {
+			ep.SendTo([]byte("to nobody"), deadAddr)
+			ep.SendTo([]byte("ping"), live.LocalAddr())
+			if sent++; sent < rounds {
+				l.CallLater(time.Millisecond, round)
+			} else {
+				l.CallLater(50*time.Millisecond, l.Stop)
+			}
+		}
+		l.CallSoon(round)
+		run(t, l)
+		if len(er.got) != rounds {
+			t.Errorf("%s: %d echoes of %d", host, len(er.got), rounds)
+		}
+		if len(er.errs) == 0 {
+			t.Fatalf("%s: no ICMP error reported", host)
+		}
+		for _, err := range er.errs {
+			var ie *udp.ICMPError
+			if !errors.As(err, &ie) || ie.Dest != deadAddr || !errors.Is(err, syscall.ECONNREFUSED) ||
+				!strings.Contains(err.Error(), deadAddr.String()) {
+				t.Fatalf("%s: ErrorReceived(%v); want an *ICMPError for %v, ECONNREFUSED", host, err, deadAddr)
+			}
+		}
+		if len(er.errs) > rounds {
+			t.Fatalf("%s: %d errors for %d datagrams to the dead port: some twice", host, len(er.errs), rounds)
+		}
+		// Idle now: the queue was drained, so EPOLLERR is down and the loop sleeps.
+		before := l.Stats().Iterations
+		l.CallLater(50*time.Millisecond, l.Stop)
+		run(t, l)
+		if n := l.Stats().Iterations - before; n > 20 {
+			t.Fatalf("%s: %d loop iterations in an idle 50 ms: spinning on the error queue", host, n)
+		}
+	}
+}
+
+// Without the option (asyncio's behaviour) an unconnected endpoint hears nothing of them.
+func TestICMPErrorsAreOptIn(t *testing.T) {
+	l := newLoop(t)
+	dead, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	deadAddr := dead.LocalAddr()
+	closeAndDrain(l, dead)
+	l = newLoop(t)
+	ep, er := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	l.CallSoon(func() {
+		for range 5 {
+			ep.SendTo([]byte("to nobody"), deadAddr)
+		}
+	})
+	l.CallLater(50*time.Millisecond, l.Stop)
+	run(t, l)
+	if len(er.errs) != 0 {
+		t.Fatalf("errors %v without ICMPErrors", er.errs)
+	}
+}
