@@ -160,3 +160,38 @@ func TestRecvInfoOnLoopback(t *testing.T) {
 		})
 	}
 }
+
+// queuedErr is an IP_RECVERR message as the kernel writes it: sock_extended_err, then the
+// offender's sockaddr_in (10.0.0.1).
+func queuedErr() []byte {
+	ee := make([]byte, 16+16)
+	binary.NativeEndian.PutUint32(ee, uint32(syscall.EMSGSIZE))
+	ee[4], ee[5], ee[6] = unix.SO_EE_ORIGIN_ICMP, 3, 4 // destination unreachable, fragmentation needed
+	binary.NativeEndian.PutUint32(ee[8:], 1280)
+	binary.NativeEndian.PutUint16(ee[16:], unix.AF_INET)
+	copy(ee[20:], []byte{10, 0, 0, 1})
+	return cmsg(nil, unix.IPPROTO_IP, unix.IP_RECVERR, ee)
+}
+
+func TestParseQueuedError(t *testing.T) {
+	var e sock.QueuedError
+	sock.ParseQueuedError(queuedErr(), &e)
+	if e.Errno != syscall.EMSGSIZE || e.Origin != unix.SO_EE_ORIGIN_ICMP || e.Type != 3 || e.Code != 4 || e.Info != 1280 ||
+		e.Offender != netip.MustParseAddr("10.0.0.1") {
+		t.Fatalf("%+v", e)
+	}
+	b := queuedErr()
+	if n := testing.AllocsPerRun(100, func() { sock.ParseQueuedError(b, &e) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}
+
+func FuzzParseQueuedError(f *testing.F) {
+	f.Add(queuedErr())
+	f.Add(queuedErr()[:20])
+	f.Add(everyKind())
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var e sock.QueuedError
+		sock.ParseQueuedError(b, &e)
+	})
+}
