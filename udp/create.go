@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -176,6 +177,11 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 	if err := sock.SetBuffers(fd, opts.ReceiveBuffer, opts.SendBuffer); err != nil {
 		return fmt.Errorf("udp: Options.ReceiveBuffer or SendBuffer: %w", err)
 	}
+	if ep.family != syscall.AF_UNIX && runtime.GOOS == "linux" {
+		if err := t.setOffload(fd, opts); err != nil {
+			return fmt.Errorf("udp: Options.GRO or GSO: %w", err)
+		}
+	}
 	if opts.ICMPErrors {
 		if err := sock.SetRecvErr(fd, ep.family); err != nil {
 			return fmt.Errorf("udp: Options.ICMPErrors: %w", err)
@@ -274,7 +280,7 @@ func (t *Transport) start(factory func() Protocol) (p Protocol, err error) {
 	st := stateOf(t.l)
 	t.recv, t.send, t.replies, t.zones, t.one, t.rinfo = st.recv, st.send, &st.replies, &st.zones, &st.one, &st.rinfo
 	t.sinfo = &st.sinfo
-	if t.recvInfo != 0 {
+	if t.recvInfo != 0 || t.off.GRO {
 		st.recv.EnableControl()
 	}
 	if t.wantErrq {

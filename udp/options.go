@@ -76,6 +76,13 @@ type Options struct {
 	// kernel also returns from a send or receive is reported from the queue instead, once, and
 	// the send is tried again. IP endpoints on Linux only.
 	ICMPErrors bool
+	// GRO and GSO choose UDP segmentation offload (Linux): OffloadAuto, the default, uses each
+	// where the kernel has it; OffloadOff never; OffloadOn requires it. With GRO the kernel may
+	// hand over several datagrams of one flow as one buffer, which the transport splits into
+	// sub-slices, calling DatagramReceived once per datagram, in order, no copy. With GSO a run
+	// of equal-size datagrams to one destination (SendSegments) leaves in one send. IP endpoints;
+	// Transport.Offload says what is on and why not. (asyncio has neither.)
+	GRO, GSO Offload
 }
 
 // getaddrinfo's flags (glibc values, as Python's socket.AI_* on Linux).
@@ -122,7 +129,7 @@ func (o *Options) check() (family int, err error) {
 			{"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
 			{"AllowBroadcast", o.AllowBroadcast}, {"ReceiveInfo", o.ReceiveInfo != 0},
 			{"ReceiveBuffer", o.ReceiveBuffer != 0}, {"SendBuffer", o.SendBuffer != 0}, {"DontFragment", o.DontFragment},
-			{"ICMPErrors", o.ICMPErrors},
+			{"ICMPErrors", o.ICMPErrors}, {"GRO", o.GRO != OffloadAuto}, {"GSO", o.GSO != OffloadAuto},
 		} {
 			if f.on {
 				set = append(set, f.name)
@@ -138,6 +145,10 @@ func (o *Options) check() (family int, err error) {
 		return 0, fmt.Errorf("udp: Options.ReceiveInfo has unknown bits %#x; known: InfoDestination, InfoTOS, InfoTTL, InfoTime", uint8(o.ReceiveInfo&^infoAll))
 	case o.ReceiveInfo != 0 && runtime.GOOS != "linux":
 		return 0, fmt.Errorf("udp: Options.ReceiveInfo is supported on Linux only for now, not %s", runtime.GOOS)
+	case o.GRO > OffloadOn || o.GSO > OffloadOn:
+		return 0, fmt.Errorf("udp: Options.GRO %d or GSO %d is not OffloadAuto, OffloadOff or OffloadOn", o.GRO, o.GSO)
+	case (o.GRO == OffloadOn || o.GSO == OffloadOn) && runtime.GOOS != "linux":
+		return 0, fmt.Errorf("udp: Options.GRO and GSO are supported on Linux only for now, not %s", runtime.GOOS)
 	case o.ICMPErrors && runtime.GOOS != "linux":
 		return 0, fmt.Errorf("udp: Options.ICMPErrors is supported on Linux only for now, not %s", runtime.GOOS)
 	case o.DontFragment && runtime.GOOS != "linux":
@@ -172,6 +183,8 @@ func (o *Options) check() (family int, err error) {
 			return 0, errors.New("udp: Options.DontFragment is for IP endpoints, not AF_UNIX")
 		case o.ICMPErrors:
 			return 0, errors.New("udp: Options.ICMPErrors is for IP endpoints, not AF_UNIX")
+		case o.GRO == OffloadOn || o.GSO == OffloadOn:
+			return 0, errors.New("udp: Options.GRO and GSO are for IP endpoints, not AF_UNIX")
 		}
 		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
 			if len(a.path) > sock.PathLimit(a.path) {

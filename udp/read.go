@@ -67,6 +67,7 @@ func (t *Transport) onReadable() {
 			continue
 		}
 		t.batching = true
+		t.segOff, t.delivered = 0, 0
 		i := 0
 		for i < n && t.reading && !t.closing {
 			i = t.deliver(i, n)
@@ -82,7 +83,7 @@ func (t *Transport) onReadable() {
 		if n < t.recv.Cap() {
 			return // drained
 		}
-		budget -= n
+		budget -= max(n, t.delivered) // GRO segments count one each
 	}
 }
 
@@ -98,12 +99,27 @@ func (t *Transport) deliver(i, n int) (next int) {
 	}()
 	for next = i; next < n && t.reading && !t.closing; {
 		data, from, truncated := t.recv.Msg(next)
-		next++
+		slot := next
+		t.delivered++
+		if seg := t.segments(slot); seg > 0 && len(data) > seg && !truncated {
+			// A GRO buffer: one datagram per segment, the last possibly shorter.
+			full := len(data)
+			if t.segOff == 0 {
+				t.off.GROBuffers++
+			}
+			data = data[t.segOff:min(t.segOff+seg, full)]
+			if t.segOff += seg; t.segOff >= full {
+				t.segOff = 0
+				next++
+			}
+		} else {
+			next++
+		}
 		switch {
 		case truncated:
 			t.callErrorReceived(&TruncatedError{From: t.peer(from), Max: bufSize})
 		case t.info != nil:
-			t.deliverInfo(next-1, data, t.peer(from))
+			t.deliverInfo(slot, data, t.peer(from))
 		default:
 			t.proto.DatagramReceived(data, t.peer(from))
 		}
@@ -111,19 +127,28 @@ func (t *Transport) deliver(i, n int) (next int) {
 	return next
 }
 
-// hold copies datagrams [i, n) of the batch aside for ResumeReading.
+// hold copies datagrams [i, n) of the batch aside for ResumeReading: from slot i what its GRO
+// segments not yet delivered, then every datagram (each GRO segment on its own) of the rest.
 func (t *Transport) hold(i, n int) {
-	for ; i < n; i++ {
+	for start := t.segOff; i < n; i, start = i+1, 0 {
 		data, from, truncated := t.recv.Msg(i)
-		p := pending{data: bytes.Clone(data), from: t.peer(from), truncated: truncated}
+		var info *RecvInfo
 		if t.info != nil {
 			ctrl, cut := t.recv.Control(i)
 			t.fillInfo(ctrl, cut)
-			p.info = new(RecvInfo)
-			*p.info = *t.rinfo
+			info = new(RecvInfo)
+			*info = *t.rinfo
 		}
-		t.held = append(t.held, p)
+		if seg := t.segments(i); seg > 0 && len(data) > seg && !truncated {
+			for off := start; off < len(data); off += seg {
+				piece := data[off:min(off+seg, len(data))]
+				t.held = append(t.held, pending{data: bytes.Clone(piece), from: t.peer(from), info: info})
+			}
+			continue
+		}
+		t.held = append(t.held, pending{data: bytes.Clone(data), from: t.peer(from), truncated: truncated, info: info})
 	}
+	t.segOff = 0
 	t.setInterest()
 }
 

@@ -53,7 +53,7 @@ func (t *Transport) flushReplies() {
 		}
 		if sock.Temporary(err) {
 			for i := range msgs {
-				t.queueCopy(msgs[i].Data, &msgs[i].To, &msgs[i].Info)
+				t.queueCopy(msgs[i].Data, &msgs[i].To, &msgs[i].Info, msgs[i].Segment)
 			}
 			t.setInterest()
 			break

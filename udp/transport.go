@@ -45,27 +45,31 @@ func (e *TruncatedError) Error() string {
 // (ConnectionLost has run: no protocol method is called again). A transport whose creation failed
 // is lost and gone at once.
 type Transport struct {
-	l        *loop.Loop
-	fd       int
-	reg      reactor.Registration // nil until start registers
-	family   int
-	v6only   bool              // an IPv6 socket that cannot send to IPv4 (IPV6_V6ONLY on): SendTo refuses IPv4 destinations
-	one      *[1]sock.Datagram // the loop's scratch slot for sendNow
-	info     InfoReceiver      // the protocol, when it takes per-datagram information; checked once
-	rinfo    *RecvInfo         // the loop's: what the info receiver is handed
-	sinfo    *sock.RecvInfo    // the loop's: what the control messages are parsed into
-	recvInfo Info              // Options.ReceiveInfo
-	errq     *sock.ErrQueue    // the loop's error-queue reader, when Options.ICMPErrors
-	qerr     *sock.QueuedError // the loop's: what it reads into
-	wantErrq bool              // Options.ICMPErrors, until start
-	local    Addr
-	remote   Addr          // the connected peer (peername)
-	dest     Addr          // where Send goes: remote, or RemoteAddr of an unconnected broadcast endpoint
-	destSA   sock.Sockaddr // dest encoded, when the socket is not connected to it
-	proto    Protocol
-	flow     flow.Control
-	recv     *sock.RecvBatch
-	send     *sock.SendBatch
+	l         *loop.Loop
+	fd        int
+	reg       reactor.Registration // nil until start registers
+	family    int
+	v6only    bool                       // an IPv6 socket that cannot send to IPv4 (IPV6_V6ONLY on): SendTo refuses IPv4 destinations
+	one       *[1]sock.Datagram          // the loop's scratch slot for sendNow
+	info      InfoReceiver               // the protocol, when it takes per-datagram information; checked once
+	rinfo     *RecvInfo                  // the loop's: what the info receiver is handed
+	sinfo     *sock.RecvInfo             // the loop's: what the control messages are parsed into
+	recvInfo  Info                       // Options.ReceiveInfo
+	errq      *sock.ErrQueue             // the loop's error-queue reader, when Options.ICMPErrors
+	qerr      *sock.QueuedError          // the loop's: what it reads into
+	wantErrq  bool                       // Options.ICMPErrors, until start
+	off       OffloadState               // GRO and GSO: on, and why not
+	segOff    int                        // the offset of the next GRO segment to deliver in the batch's current slot
+	delivered int                        // datagrams delivered from the batch, GRO segments counted one each
+	noGSO     map[sock.Sockaddr]struct{} // destinations where GSO failed: plain sends there for good
+	local     Addr
+	remote    Addr          // the connected peer (peername)
+	dest      Addr          // where Send goes: remote, or RemoteAddr of an unconnected broadcast endpoint
+	destSA    sock.Sockaddr // dest encoded, when the socket is not connected to it
+	proto     Protocol
+	flow      flow.Control
+	recv      *sock.RecvBatch
+	send      *sock.SendBatch
 
 	replies  *replies    // the loop's; see replies.go
 	zones    *sock.Zones // the loop's IPv6 zone names
@@ -176,13 +180,39 @@ func (t *Transport) sendTo(data []byte, to Addr, info *sock.SendInfo) error {
 		return errClosed
 	}
 	var sa sock.Sockaddr
+	if err := t.encodeDest(&sa, to); err != nil {
+		return err
+	}
+	if t.head == len(t.queue) && t.batching && t.stage(data, &sa, info) {
+		return nil
+	}
+	if t.head == len(t.queue) { // still empty: a staging flush may have queued what the kernel refused
+		err := t.sendNow(data, &sa, info, 0)
+		if err != nil && t.queuedErrorMet(err) {
+			err = t.sendNow(data, &sa, info, 0) // that error was another datagram's
+		}
+		if err == nil {
+			return nil
+		}
+		if !sock.Temporary(err) {
+			t.sendFailed(err)
+			return nil
+		}
+	}
+	t.enqueue(data, &sa, info, 0)
+	return nil
+}
+
+// encodeDest checks a send's destination and encodes it into sa (left empty for a connected
+// endpoint's peer).
+func (t *Transport) encodeDest(sa *sock.Sockaddr, to Addr) error {
 	switch {
 	case t.dest.IsValid():
 		if to.IsValid() && to != t.dest {
 			return fmt.Errorf("%w: %q on an endpoint whose remote address is %q", ErrDestination, to.String(), t.dest.String())
 		}
 		if !t.remote.IsValid() {
-			sa = t.destSA
+			*sa = t.destSA
 		}
 	case !to.IsValid():
 		return fmt.Errorf("%w: no address on an unconnected endpoint", ErrDestination)
@@ -198,34 +228,17 @@ func (t *Transport) sendTo(data []byte, to Addr, info *sock.SendInfo) error {
 			return fmt.Errorf("%w: %q is IPv4 and this endpoint's socket is IPv6 only", ErrDestination, to.String())
 		}
 	}
-	if t.head == len(t.queue) && t.batching && t.stage(data, &sa, info) {
-		return nil
-	}
-	if t.head == len(t.queue) { // still empty: a staging flush may have queued what the kernel refused
-		err := t.sendNow(data, &sa, info)
-		if err != nil && t.queuedErrorMet(err) {
-			err = t.sendNow(data, &sa, info) // that error was another datagram's
-		}
-		if err == nil {
-			return nil
-		}
-		if !sock.Temporary(err) {
-			t.sendFailed(err)
-			return nil
-		}
-	}
-	t.enqueue(data, &sa, info)
 	return nil
 }
 
 // sendNow sends one datagram at once: sendto, or, with information to attach, a one-datagram
 // sendmmsg through the batch, whose slots have control buffers.
-func (t *Transport) sendNow(data []byte, sa *sock.Sockaddr, info *sock.SendInfo) error {
-	if info.IsZero() {
+func (t *Transport) sendNow(data []byte, sa *sock.Sockaddr, info *sock.SendInfo, segment int) error {
+	if info.IsZero() && segment == 0 {
 		return sock.SendTo(t.fd, data, sa)
 	}
 	one := &t.one[0]
-	*one = sock.Datagram{Data: data, To: *sa, Info: *info}
+	*one = sock.Datagram{Data: data, To: *sa, Info: *info, Segment: segment}
 	_, err := t.send.Send(t.fd, t.one[:])
 	*one = sock.Datagram{}
 	return err

@@ -13,14 +13,14 @@ import (
 // over, so that whatever ErrorReceived does (SendTo, Close, Abort) meets a consistent transport.
 
 // enqueue copies a datagram the kernel refused into the queue and watches for writability.
-func (t *Transport) enqueue(data []byte, to *sock.Sockaddr, info *sock.SendInfo) {
-	t.queueCopy(data, to, info)
+func (t *Transport) enqueue(data []byte, to *sock.Sockaddr, info *sock.SendInfo, segment int) {
+	t.queueCopy(data, to, info, segment)
 	t.setInterest()
 	t.flow.MaybePause(t.size)
 }
 
 // queueCopy appends a copy of a datagram to the queue, and nothing else.
-func (t *Transport) queueCopy(data []byte, to *sock.Sockaddr, info *sock.SendInfo) {
+func (t *Transport) queueCopy(data []byte, to *sock.Sockaddr, info *sock.SendInfo, segment int) {
 	var buf []byte
 	if n := len(t.spare); n > 0 && cap(t.spare[n-1]) >= len(data) {
 		buf, t.spare = t.spare[n-1][:len(data)], t.spare[:n-1]
@@ -28,7 +28,7 @@ func (t *Transport) queueCopy(data []byte, to *sock.Sockaddr, info *sock.SendInf
 		buf = make([]byte, len(data))
 	}
 	copy(buf, data)
-	t.queue = append(t.queue, sock.Datagram{Data: buf, To: *to, Info: *info})
+	t.queue = append(t.queue, sock.Datagram{Data: buf, To: *to, Info: *info, Segment: segment})
 	t.size += len(data) + overhead
 }
 
@@ -73,6 +73,9 @@ func (t *Transport) onWritable() {
 	}
 	retried := false
 	for t.head < len(t.queue) {
+		if d := &t.queue[t.head]; d.Segment > 0 && t.gsoFailed(&d.To) {
+			t.splitHead() // queued before GSO failed for its destination
+		}
 		n, err := t.send.Send(t.fd, t.queue[t.head:])
 		t.pop(n)
 		if n > 0 {
@@ -83,6 +86,11 @@ func (t *Transport) onWritable() {
 		}
 		if !retried && t.queuedErrorMet(err) {
 			retried = true // another datagram's error: reported from the queue; try this one again
+			continue
+		}
+		if d := &t.queue[t.head]; d.Segment > 0 && gsoFailure(err) {
+			t.noGSOFor(&d.To)
+			t.splitHead() // the same datagrams again, one send each
 			continue
 		}
 		if sock.Temporary(err) {

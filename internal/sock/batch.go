@@ -8,6 +8,9 @@ type Datagram struct {
 	Data []byte
 	To   Sockaddr
 	Info SendInfo // source address and TOS for this datagram (Linux); the zero value: none
+	// Segment > 0 makes Data a run of datagrams of Segment bytes each (the last may be shorter),
+	// sent as one GSO send (UDP_SEGMENT; Linux, where ProbeGSO said yes).
+	Segment int
 }
 
 // RecvBatch is a set of receive buffers, each able to hold the largest datagram size it was made

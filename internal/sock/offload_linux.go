@@ -1,0 +1,126 @@
+package sock
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// UDP segmentation offload (Linux): GRO hands a receiver several datagrams of one flow as one
+// buffer, with their size in a UDP_GRO control message; GSO sends a run of equal-size datagrams
+// to one destination in one sendmsg with a UDP_SEGMENT control message.
+
+// MaxSegments is the most datagrams one GSO send carries (the portable limit; newer kernels take
+// 128).
+const MaxSegments = 64
+
+// SetGRO turns UDP_GRO on: the kernel may coalesce datagrams of one flow into one receive.
+func SetGRO(fd int) error {
+	return os.NewSyscallError("setsockopt UDP_GRO", unix.SetsockoptInt(fd, unix.SOL_UDP, unix.UDP_GRO, 1))
+}
+
+// ProbeGSO reports whether the kernel has UDP GSO (a getsockopt of UDP_SEGMENT answers), and why
+// not when it has not, or has a known-broken version. The socket option is read, never left set.
+func ProbeGSO(fd int) (ok bool, why string) {
+	if _, err := unix.GetsockoptInt(fd, unix.SOL_UDP, unix.UDP_SEGMENT); err != nil {
+		return false, "the kernel has no UDP_SEGMENT: " + err.Error()
+	}
+	if r := kernelRelease(); brokenGSO(r) {
+		return false, "kernel " + r + " corrupts GSO runs of equal segments (7.0-rc1 to 7.1-rc4)"
+	}
+	return true, ""
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return string(u.Release[:bytes.IndexByte(u.Release[:], 0)])
+}
+
+// brokenGSO: Linux 7.0-rc1 to 7.1-rc4 corrupt GSO runs whose segments are all equal (tailscale
+// #19918). release is uname's: "7.1.0-rc3-foo", "6.18.5".
+func brokenGSO(release string) bool {
+	num := func(s string) (int, string) {
+		end := 0
+		for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+			end++
+		}
+		n, err := strconv.Atoi(s[:end])
+		if err != nil {
+			return -1, s
+		}
+		return n, s[end:]
+	}
+	major, rest := num(release)
+	if major != 7 || !strings.HasPrefix(rest, ".") {
+		return false
+	}
+	minor, rest := num(rest[1:])
+	switch minor {
+	case 0:
+		return true // every 7.0, its release candidates included
+	case 1:
+		if i := strings.Index(rest, "-rc"); i >= 0 {
+			rc, _ := num(rest[i+3:])
+			return rc >= 1 && rc <= 4
+		}
+	}
+	return false
+}
+
+// GROSize returns the segment size of a coalesced receive (the UDP_GRO control message), or 0.
+func GROSize(b []byte) int {
+	for len(b) >= cmsgHdr {
+		var l int
+		if cmsgLenLen == 8 {
+			v := binary.NativeEndian.Uint64(b)
+			if v > uint64(len(b)) {
+				return 0
+			}
+			l = int(v)
+		} else {
+			l = int(binary.NativeEndian.Uint32(b))
+		}
+		if l < cmsgHdr || l > len(b) {
+			return 0
+		}
+		level := int32(binary.NativeEndian.Uint32(b[cmsgLenLen:]))
+		typ := int32(binary.NativeEndian.Uint32(b[cmsgLenLen+4:]))
+		if level == unix.SOL_UDP && typ == unix.UDP_GRO && l-cmsgHdr >= 4 {
+			return int(int32(binary.NativeEndian.Uint32(b[cmsgHdr:])))
+		}
+		next := align(l)
+		if next >= len(b) {
+			return 0
+		}
+		b = b[next:]
+	}
+	return 0
+}
+
+// putSegment appends a UDP_SEGMENT control message (a u16) to a slot's control bytes at n.
+func putSegment(b []byte, n, size int) int {
+	l := cmsgHdr + 2
+	h := b[n:]
+	clear(h[:align(l)])
+	if cmsgLenLen == 8 {
+		binary.NativeEndian.PutUint64(h, uint64(l))
+	} else {
+		binary.NativeEndian.PutUint32(h, uint32(l))
+	}
+	binary.NativeEndian.PutUint32(h[cmsgLenLen:], unix.SOL_UDP)
+	binary.NativeEndian.PutUint32(h[cmsgLenLen+4:], unix.UDP_SEGMENT)
+	binary.NativeEndian.PutUint16(h[cmsgHdr:], uint16(size))
+	return n + align(l)
+}
+
+// GSOFault, when set (tests only), is consulted before every GSO send: a non-zero errno fails the
+// send as the kernel would (EIO from a device without checksum offload, EINVAL).
+var GSOFault func(fd int) syscall.Errno
