@@ -99,22 +99,21 @@ func (t *Transport) deliver(i, n int) (next int) {
 	}()
 	for next = i; next < n && t.reading && !t.closing; {
 		data, from, truncated := t.recv.Msg(next)
-		slot := next
-		t.delivered++
-		if seg := t.segments(slot); seg > 0 && len(data) > seg && !truncated {
-			// A GRO buffer: one datagram per segment, the last possibly shorter.
-			full := len(data)
-			if t.segOff == 0 {
-				t.off.GROBuffers++
-			}
-			data = data[t.segOff:min(t.segOff+seg, full)]
-			if t.segOff += seg; t.segOff >= full {
+		seg := 0
+		if t.off.GRO && !truncated {
+			seg = t.segments(next)
+		}
+		if seg > 0 && len(data) > seg {
+			t.deliverSegments(next, data, seg, from)
+			if t.segOff >= len(data) {
 				t.segOff = 0
 				next++
 			}
-		} else {
-			next++
+			continue
 		}
+		slot := next
+		next++
+		t.delivered++
 		switch {
 		case truncated:
 			t.callErrorReceived(&TruncatedError{From: t.peer(from), Max: bufSize})
@@ -125,6 +124,33 @@ func (t *Transport) deliver(i, n int) (next int) {
 		}
 	}
 	return next
+}
+
+// deliverSegments delivers the GRO buffer of slot from t.segOff on, one datagram per segment of
+// seg bytes (the last possibly shorter), until it is done, reading pauses or the transport
+// closes. The source and information are decoded once for the buffer: one flow, one source.
+func (t *Transport) deliverSegments(slot int, data []byte, seg int, from *sock.Sockaddr) {
+	if t.segOff == 0 {
+		t.off.GROBuffers++
+	}
+	peer := t.peer(from)
+	var ri RecvInfo
+	if t.info != nil {
+		ctrl, cut := t.recv.Control(slot)
+		t.fillInfo(ctrl, cut)
+		ri = *t.rinfo
+	}
+	for t.segOff < len(data) && t.reading && !t.closing {
+		piece := data[t.segOff:min(t.segOff+seg, len(data))]
+		t.segOff += seg // before the call: a panic resumes at the next segment
+		t.delivered++
+		if t.info != nil {
+			*t.rinfo = ri // what the previous call may have changed
+			t.info.DatagramReceivedInfo(piece, peer, t.rinfo)
+		} else {
+			t.proto.DatagramReceived(piece, peer)
+		}
+	}
 }
 
 // hold copies datagrams [i, n) of the batch aside for ResumeReading: from slot i what its GRO
