@@ -42,7 +42,8 @@ type loopStateKey struct{}
 func stateOf(l *loop.Loop) *loopState {
 	return reactor.Of(l).Local(loopStateKey{}, func() any {
 		return &loopState{recv: sock.NewRecvBatch(batchSize, bufSize), send: sock.NewSendBatch(batchSize),
-			replies: replies{msgs: make([]sock.Datagram, 0, batchSize), arena: make([]byte, bufSize)}}
+			replies: replies{msgs: make([]sock.Datagram, 0, batchSize), offs: make([]int, 0, batchSize),
+				runs: make([]sock.Datagram, 0, batchSize), arena: make([]byte, bufSize)}}
 	}).(*loopState)
 }
 

@@ -2,6 +2,7 @@ package udp_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/internal/testpeer"
+	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
 
@@ -166,5 +168,95 @@ func TestGSOFromPython(t *testing.T) {
 	checkRun(t, sr.got)
 	if srv.Offload().GROBuffers != 1 {
 		t.Fatalf("%+v", srv.Offload())
+	}
+}
+
+// Replies staged while a batch is delivered, to one peer and of one size, leave as one GSO send:
+// the peer (with GRO) receives them as one buffer, in order. When that send fails (EIO injected)
+// the same replies go one by one: all of them, once each.
+func TestStagedRepliesLeaveAsOneGSORun(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		if fail {
+			sock.GSOFault = func(int) syscall.Errno { return syscall.EIO }
+		}
+		l := newLoop(t)
+		srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+		echo(t, sr)
+		cli, cr := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+		cr.onData = func(r *recorder, _ []byte, _ udp.Addr) {
+			if len(r.got) == 11 {
+				l.CallLater(20*time.Millisecond, l.Stop)
+			}
+		}
+		l.CallSoon(func() { // the burst is in the server's socket before it reads: one batch
+			if err := cli.SendSegments(run11(), 1200, udp.Addr{}); err != nil {
+				t.Error(err)
+			}
+		})
+		run(t, l)
+		sock.GSOFault = nil
+		checkRun(t, cr.got)
+		st := srv.Offload()
+		switch {
+		case !fail && (cli.Offload().GROBuffers == 0 || st.GSOFallbacks != 0):
+			t.Fatalf("the echoes did not arrive as a GRO buffer: server %+v, client %+v", st, cli.Offload())
+		case fail && (st.GSOFallbacks != 1 || cli.Offload().GROBuffers != 0):
+			t.Fatalf("with GSO failing: server %+v, client %+v", st, cli.Offload())
+		}
+	}
+}
+
+// runPing counts the datagrams of a returning run and signals when all 11 are back.
+type runPing struct {
+	echoProto
+	n       int
+	replies chan struct{}
+}
+
+func (p *runPing) DatagramReceived([]byte, udp.Addr) {
+	if p.n++; p.n == 11 {
+		p.n = 0
+		p.replies <- struct{}{}
+	}
+}
+
+// A GSO run sent, received as a GRO buffer, echoed as staged replies merged into one GSO run, and
+// received again as a GRO buffer: no allocation per round trip.
+func TestGSORunRoundTripDoesNotAllocate(t *testing.T) {
+	l, err := loop.New(loop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &echoProto{} },
+		udp.Options{LocalAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ping := &runPing{replies: make(chan struct{}, 1)}
+	cli, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return ping },
+		udp.Options{RemoteAddr: srv.LocalAddr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- l.Run(context.Background()) }()
+	data := run11()
+	send := func() { cli.SendSegments(data, 1200, udp.Addr{}) }
+	trip := func() {
+		l.CallSoonThreadsafe(send)
+		<-ping.replies
+	}
+	for range 50 {
+		trip()
+	}
+	allocs := testing.AllocsPerRun(200, trip)
+	var st udp.OffloadState
+	l.CallSoonThreadsafe(func() { st = cli.Offload(); cli.Close(); srv.Close(); l.CallSoon(l.Stop) })
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+	l.Close()
+	if allocs != 0 || st.GROBuffers < 200 {
+		t.Fatalf("%v allocations per round trip of a run (%d GRO buffers received), want 0", allocs, st.GROBuffers)
 	}
 }
