@@ -31,11 +31,14 @@ func gsoBlaster(b *testing.B, to netip.AddrPort, stop *atomic.Bool) (wait func()
 	if err != nil {
 		b.Fatal(err)
 	}
-	var d [1]sock.Datagram
-	d[0].Data = make([]byte, runLen*quicSize)
-	d[0].Segment = quicSize
-	d[0].To.SetAddrPort(to, syscall.AF_INET, nil)
-	batch := sock.NewSendBatch(1)
+	var d [8]sock.Datagram // eight GSO runs per sendmmsg
+	run := make([]byte, runLen*quicSize)
+	for i := range d {
+		d[i].Data = run
+		d[i].Segment = quicSize
+		d[i].To.SetAddrPort(to, syscall.AF_INET, nil)
+	}
+	batch := sock.NewSendBatch(len(d))
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer sock.Close(fd)
