@@ -60,6 +60,23 @@
 // datagram must not take a UDP server down. The rest of the batch is still delivered. A panic in
 // the factory or in ConnectionMade fails CreateDatagramEndpoint instead.
 //
+// # Beyond asyncio (Linux)
+//
+// UDP segmentation offload, on where the kernel has it (Options.GRO, Options.GSO;
+// Transport.Offload): a GRO buffer is split into sub-slices, one DatagramReceived each, in order,
+// each counted against the read budget; SendSegments sends a run of equal-size datagrams in one
+// send, and staged replies to one peer of one size are merged into one; a failing GSO send falls
+// back to single datagrams for that destination, losing nothing. Per-datagram information:
+// Options.ReceiveInfo with an InfoReceiver protocol (destination, interface, TOS/ECN, TTL, kernel
+// time, in the loop's memory), SendToInfo (source address, TOS). Options.ICMPErrors brings ICMP
+// errors to unconnected endpoints as *ICMPError naming the destination. Options.ReceiveBuffer,
+// SendBuffer and DontFragment; Transport.BufferSizes and Drops. Each costs nothing unused.
+//
+// Memory: a loop's datagram transports share one receive batch of 16 buffers of 64 KiB (a GRO
+// buffer needs 64 KiB: the kernel silently cuts one that does not fit), a 64 KiB staging arena
+// for replies and, once any endpoint asks for information or GRO, 4 KiB of control buffers: about
+// 1.1 MiB per loop, whatever the number of endpoints.
+//
 // # Platforms
 //
 // Linux is tested. Windows is tested under Wine (not Windows): a batch there is a loop of recvfrom
