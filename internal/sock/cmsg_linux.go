@@ -26,6 +26,50 @@ const (
 
 func align(n int) int { return (n + cmsgAlign - 1) &^ (cmsgAlign - 1) }
 
+// nextCmsg splits the first control message off b: its level, type and data, and what follows.
+// ok is false when b holds no whole message (too short, or a length that does not fit): what the
+// kernel wrote is trusted no further than its lengths allow.
+func nextCmsg(b []byte) (level, typ int32, data, rest []byte, ok bool) {
+	if len(b) < cmsgHdr {
+		return 0, 0, nil, nil, false
+	}
+	var l int
+	if cmsgLenLen == 8 {
+		v := binary.NativeEndian.Uint64(b)
+		if v > uint64(len(b)) {
+			return 0, 0, nil, nil, false
+		}
+		l = int(v)
+	} else {
+		l = int(binary.NativeEndian.Uint32(b))
+	}
+	if l < cmsgHdr || l > len(b) {
+		return 0, 0, nil, nil, false
+	}
+	level = int32(binary.NativeEndian.Uint32(b[cmsgLenLen:]))
+	typ = int32(binary.NativeEndian.Uint32(b[cmsgLenLen+4:]))
+	if next := align(l); next < len(b) {
+		rest = b[next:]
+	}
+	return level, typ, b[cmsgHdr:l], rest, true // cmsgHdr is whole words: the data follows it
+}
+
+// putCmsg writes a control message header for size bytes of data at b[n:], zeroing its padding,
+// and returns the data's slice and the offset after the message.
+func putCmsg(b []byte, n, level, typ, size int) (data []byte, end int) {
+	l := cmsgHdr + size
+	h := b[n:]
+	clear(h[:align(l)])
+	if cmsgLenLen == 8 {
+		binary.NativeEndian.PutUint64(h, uint64(l))
+	} else {
+		binary.NativeEndian.PutUint32(h, uint32(l))
+	}
+	binary.NativeEndian.PutUint32(h[cmsgLenLen:], uint32(level))
+	binary.NativeEndian.PutUint32(h[cmsgLenLen+4:], uint32(typ))
+	return h[cmsgHdr:l], n + align(l)
+}
+
 // SetRecvInfo asks the socket for the per-datagram information in what (RecvDestination and the
 // rest). An IPv6 socket is asked for the IPv4 forms too, for the IPv4 datagrams a dual-stack socket
 // receives.
@@ -76,28 +120,13 @@ func SetRecvInfo(fd, family, what int) error {
 // unknown is skipped: what the kernel wrote is trusted no further than its lengths allow.
 func ParseRecvInfo(b []byte, info *RecvInfo) {
 	*info = RecvInfo{TTL: -1}
-	for len(b) >= cmsgHdr {
-		var l int
-		if cmsgLenLen == 8 {
-			v := binary.NativeEndian.Uint64(b)
-			if v > uint64(len(b)) {
-				return
-			}
-			l = int(v)
-		} else {
-			l = int(binary.NativeEndian.Uint32(b))
-		}
-		if l < cmsgHdr || l > len(b) {
+	for {
+		level, typ, data, rest, ok := nextCmsg(b)
+		if !ok {
 			return
 		}
-		level := int32(binary.NativeEndian.Uint32(b[cmsgLenLen:]))
-		typ := int32(binary.NativeEndian.Uint32(b[cmsgLenLen+4:]))
-		parseOne(level, typ, b[cmsgHdr:l], info) // cmsgHdr is a whole number of words: the data follows it
-		next := align(l)
-		if next >= len(b) {
-			return
-		}
-		b = b[next:]
+		parseOne(level, typ, data, info)
+		b = rest
 	}
 }
 
@@ -143,19 +172,10 @@ func parseOne(level, typ int32, d []byte, info *RecvInfo) {
 // returns how many bytes they take.
 func putControl(b []byte, info *SendInfo) int {
 	n := 0
-	put := func(level, typ int, size int) []byte {
-		l := cmsgHdr + size
-		h := b[n:]
-		clear(h[:align(l)])
-		if cmsgLenLen == 8 {
-			binary.NativeEndian.PutUint64(h, uint64(l))
-		} else {
-			binary.NativeEndian.PutUint32(h, uint32(l))
-		}
-		binary.NativeEndian.PutUint32(h[cmsgLenLen:], uint32(level))
-		binary.NativeEndian.PutUint32(h[cmsgLenLen+4:], uint32(typ))
-		n += align(l)
-		return h[cmsgHdr:l]
+	put := func(level, typ, size int) []byte {
+		d, end := putCmsg(b, n, level, typ, size)
+		n = end
+		return d
 	}
 	if info.IPv4 {
 		if info.Src.IsValid() || info.IfIndex != 0 {

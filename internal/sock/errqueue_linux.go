@@ -71,23 +71,11 @@ func (q *ErrQueue) Recv(fd int, e *QueuedError) (bool, error) {
 // ParseQueuedError reads the IP_RECVERR or IPV6_RECVERR message among control messages into e
 // (its Dest untouched). Lengths are checked as ParseRecvInfo checks them.
 func ParseQueuedError(b []byte, e *QueuedError) {
-	for len(b) >= cmsgHdr {
-		var l int
-		if cmsgLenLen == 8 {
-			v := binary.NativeEndian.Uint64(b)
-			if v > uint64(len(b)) {
-				return
-			}
-			l = int(v)
-		} else {
-			l = int(binary.NativeEndian.Uint32(b))
-		}
-		if l < cmsgHdr || l > len(b) {
+	for {
+		level, typ, d, rest, ok := nextCmsg(b)
+		if !ok {
 			return
 		}
-		level := int32(binary.NativeEndian.Uint32(b[cmsgLenLen:]))
-		typ := int32(binary.NativeEndian.Uint32(b[cmsgLenLen+4:]))
-		d := b[cmsgHdr:l]
 		if (level == unix.IPPROTO_IP && typ == unix.IP_RECVERR || level == unix.IPPROTO_IPV6 && typ == unix.IPV6_RECVERR) &&
 			len(d) >= sizeofSockExtendedErr {
 			e.Errno = syscall.Errno(binary.NativeEndian.Uint32(d))
@@ -95,18 +83,13 @@ func ParseQueuedError(b []byte, e *QueuedError) {
 			e.Info = binary.NativeEndian.Uint32(d[8:])
 			if off := d[sizeofSockExtendedErr:]; len(off) >= 2 { // SO_EE_OFFENDER: a sockaddr
 				var sa Sockaddr
-				n := copy(sa.bytes()[:], off)
-				sa.n = uint32(n)
+				sa.n = uint32(copy(sa.bytes()[:], off))
 				if ap, ok := sa.AddrPort(nil); ok && !ap.Addr().IsUnspecified() {
 					e.Offender = ap.Addr()
 				}
 			}
 		}
-		next := align(l)
-		if next >= len(b) {
-			return
-		}
-		b = b[next:]
+		b = rest
 	}
 }
 

@@ -77,48 +77,23 @@ func brokenGSO(release string) bool {
 
 // GROSize returns the segment size of a coalesced receive (the UDP_GRO control message), or 0.
 func GROSize(b []byte) int {
-	for len(b) >= cmsgHdr {
-		var l int
-		if cmsgLenLen == 8 {
-			v := binary.NativeEndian.Uint64(b)
-			if v > uint64(len(b)) {
-				return 0
-			}
-			l = int(v)
-		} else {
-			l = int(binary.NativeEndian.Uint32(b))
-		}
-		if l < cmsgHdr || l > len(b) {
+	for {
+		level, typ, d, rest, ok := nextCmsg(b)
+		if !ok {
 			return 0
 		}
-		level := int32(binary.NativeEndian.Uint32(b[cmsgLenLen:]))
-		typ := int32(binary.NativeEndian.Uint32(b[cmsgLenLen+4:]))
-		if level == unix.SOL_UDP && typ == unix.UDP_GRO && l-cmsgHdr >= 4 {
-			return int(int32(binary.NativeEndian.Uint32(b[cmsgHdr:])))
+		if level == unix.SOL_UDP && typ == unix.UDP_GRO && len(d) >= 4 {
+			return int(int32(binary.NativeEndian.Uint32(d)))
 		}
-		next := align(l)
-		if next >= len(b) {
-			return 0
-		}
-		b = b[next:]
+		b = rest
 	}
-	return 0
 }
 
 // putSegment appends a UDP_SEGMENT control message (a u16) to a slot's control bytes at n.
 func putSegment(b []byte, n, size int) int {
-	l := cmsgHdr + 2
-	h := b[n:]
-	clear(h[:align(l)])
-	if cmsgLenLen == 8 {
-		binary.NativeEndian.PutUint64(h, uint64(l))
-	} else {
-		binary.NativeEndian.PutUint32(h, uint32(l))
-	}
-	binary.NativeEndian.PutUint32(h[cmsgLenLen:], unix.SOL_UDP)
-	binary.NativeEndian.PutUint32(h[cmsgLenLen+4:], unix.UDP_SEGMENT)
-	binary.NativeEndian.PutUint16(h[cmsgHdr:], uint16(size))
-	return n + align(l)
+	d, end := putCmsg(b, n, unix.SOL_UDP, unix.UDP_SEGMENT, 2)
+	binary.NativeEndian.PutUint16(d, uint16(size))
+	return end
 }
 
 // GSOFault, when set (tests only), is consulted before every GSO send: a non-zero errno fails the
