@@ -182,6 +182,8 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 		if err := t.setOffload(fd, opts); err != nil {
 			return fmt.Errorf("udp: Options.GRO or GSO: %w", err)
 		}
+	} else {
+		t.off = OffloadState{GROWhyNot: "Linux IP endpoints only", GSOWhyNot: "Linux IP endpoints only"}
 	}
 	if opts.ICMPErrors {
 		if err := sock.SetRecvErr(fd, ep.family); err != nil {
