@@ -83,3 +83,46 @@ func TestICMPErrorsAreOptIn(t *testing.T) {
 		t.Fatalf("errors %v without ICMPErrors", er.errs)
 	}
 }
+
+// The same from inside DatagramReceived, where replies are staged and leave in one sendmmsg after
+// the batch: a reply to a dead port, then one to the live client, for each of its datagrams. Every
+// reply to the client arrives (a flush that meets the dead port's pending error reports it from the
+// queue and sends again), and every error names the dead port.
+func TestICMPErrorsDuringStagedReplies(t *testing.T) {
+	l := newLoop(t)
+	dead, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	deadAddr := dead.LocalAddr()
+	closeAndDrain(l, dead)
+	l = newLoop(t)
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0", ICMPErrors: true})
+	sr.onData = func(r *recorder, data []byte, from udp.Addr) {
+		r.t.SendTo([]byte("to nobody"), deadAddr)
+		r.t.SendTo(data, from)
+	}
+	cli, cr := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+	const rounds = 20
+	sent := 0
+	var round func()
+	round = func() {
+		cli.Send([]byte("ping"))
+		if sent++; sent < rounds {
+			l.CallLater(time.Millisecond, round)
+		} else {
+			l.CallLater(50*time.Millisecond, l.Stop)
+		}
+	}
+	l.CallSoon(round)
+	run(t, l)
+	if len(cr.got) != rounds {
+		t.Fatalf("%d replies of %d reached the client", len(cr.got), rounds)
+	}
+	if len(sr.errs) == 0 {
+		t.Fatal("no ICMP error reported")
+	}
+	for _, err := range sr.errs {
+		var ie *udp.ICMPError
+		if !errors.As(err, &ie) || ie.Dest != deadAddr {
+			t.Fatalf("ErrorReceived(%v); want an *ICMPError for %v", err, deadAddr)
+		}
+	}
+}
