@@ -9,7 +9,8 @@ import (
 	"github.com/aioloop/aioloop/internal/sock"
 )
 
-// Offload says whether a UDP segmentation offload is used: Options.GRO and Options.GSO.
+// Offload says whether a UDP segmentation offload is used: Options.GRO and Options.GSO (asyncio
+// has neither).
 type Offload uint8
 
 const (
@@ -54,16 +55,12 @@ func (t *Transport) setOffload(fd int, opts *Options) error {
 	if opts.GSO != OffloadOff {
 		ok, why := sock.ProbeGSO(fd)
 		if !ok && opts.GSO == OffloadOn {
-			return errorString("GSO unavailable: " + why)
+			return errors.New("GSO unavailable: " + why)
 		}
 		t.off.GSO, t.off.GSOWhyNot = ok, why
 	}
 	return nil
 }
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
 
 // segments returns the GRO segment size of slot i of the last receive, or 0.
 func (t *Transport) segments(i int) int {
