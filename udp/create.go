@@ -252,6 +252,17 @@ func (t *Transport) adopt(c syscall.Conn) error {
 	if t.family == 0 {
 		return errors.New("udp: Options.Sock is not an IPv4, IPv6 or Unix socket")
 	}
+	if t.family != syscall.AF_UNIX && runtime.GOOS == "linux" {
+		// What the caller may have set on the socket must not surprise the transport: GRO
+		// (coalesced buffers, which the transport splits only when it knows: so it turns GRO on
+		// itself, as for its own sockets), and an error queue (EPOLLERR until drained).
+		if err := t.setOffload(t.fd, &Options{}); err != nil {
+			return fmt.Errorf("udp: Options.Sock: %w", err)
+		}
+		t.wantErrq = sock.RecvErrOn(t.fd, t.family)
+	} else {
+		t.off = OffloadState{GROWhyNot: "Linux IP endpoints only", GSOWhyNot: "Linux IP endpoints only"}
+	}
 	return t.readAddrs()
 }
 

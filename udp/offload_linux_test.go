@@ -3,7 +3,9 @@ package udp_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -258,5 +260,47 @@ func TestGSORunRoundTripDoesNotAllocate(t *testing.T) {
 	l.Close()
 	if allocs != 0 || st.GROBuffers < 200 {
 		t.Fatalf("%v allocations per round trip of a run (%d GRO buffers received), want 0", allocs, st.GROBuffers)
+	}
+}
+
+// A socket handed over with UDP_GRO or IP_RECVERR already on (Options.Sock) does not surprise the
+// transport: GRO buffers are split as on its own sockets, and the error queue is drained and
+// reported (an unconnected endpoint hears of a dead port, and the loop does not spin).
+func TestAdoptedSocketWithGROAndRecvErr(t *testing.T) {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range [][2]int{{17 /* SOL_UDP */, 104 /* UDP_GRO */}, {syscall.IPPROTO_IP, syscall.IP_RECVERR}} {
+		if err := syscall.SetsockoptInt(fd, opt[0], opt[1], 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := newLoop(t)
+	dead, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+	deadAddr := dead.LocalAddr()
+	closeAndDrain(l, dead)
+	f := os.NewFile(uintptr(fd), "caller's socket")
+	srv, sr := endpoint(t, l, udp.Options{Sock: f})
+	f.Close()
+	cli, _ := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+	sr.onData = func(r *recorder, _ []byte, _ udp.Addr) {
+		if len(r.got) == 11 {
+			r.t.SendTo([]byte("to nobody"), deadAddr)
+		}
+	}
+	sr.onErr = func(*recorder, error) { l.CallLater(30*time.Millisecond, l.Stop) }
+	cli.SendSegments(run11(), 1200, udp.Addr{})
+	run(t, l)
+	if st := srv.Offload(); !st.GRO || st.GROBuffers != 1 {
+		t.Fatalf("adopted socket's offload %+v", st)
+	}
+	checkRun(t, sr.got)
+	var ie *udp.ICMPError
+	if len(sr.errs) != 1 || !errors.As(sr.errs[0], &ie) || ie.Dest != deadAddr {
+		t.Fatalf("errors %v; want one *ICMPError for %v", sr.errs, deadAddr)
 	}
 }

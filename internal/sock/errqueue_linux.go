@@ -94,3 +94,17 @@ func ParseQueuedError(b []byte, e *QueuedError) {
 }
 
 const sizeofSockExtendedErr = int(unsafe.Sizeof(unix.SockExtendedErr{}))
+
+// RecvErrOn reports whether the socket's error queue is on (IP_RECVERR or IPV6_RECVERR), as a
+// socket handed over by a caller may have it.
+func RecvErrOn(fd, family int) bool {
+	if v, err := unix.GetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR); err == nil && v != 0 {
+		return true
+	}
+	if family == unix.AF_INET6 {
+		if v, err := unix.GetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR); err == nil && v != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -29,3 +29,6 @@ func NewErrQueue() *ErrQueue { return new(ErrQueue) }
 
 // Recv finds nothing.
 func (*ErrQueue) Recv(int, *QueuedError) (bool, error) { return false, errNoInfo }
+
+// RecvErrOn: no error queue here.
+func RecvErrOn(int, int) bool { return false }
