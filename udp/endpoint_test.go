@@ -111,9 +111,7 @@ func TestICMPErrorOnConnectedEndpoint(t *testing.T) {
 		t.Skipf("Wine %s keeps a UDP socket's ICMP error in SO_ERROR only: neither recv nor AFD poll reports it", v)
 	}
 	l := newLoop(t)
-	closed, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
-	addr := closed.LocalAddr().String()
-	closeAndDrain(l, closed)
+	addr := closedPort(t, l, "127.0.0.1").String()
 	cli, cr := endpoint(t, l, udp.Options{RemoteAddr: addr})
 	cr.onErr = func(*recorder, error) { l.Stop() }
 	cli.Send([]byte("anyone?"))

@@ -126,3 +126,26 @@ type pingProto struct {
 }
 
 func (p *pingProto) DatagramReceived([]byte, udp.Addr) { p.replies <- struct{}{} }
+
+// closedPort returns an address on host where nothing listens any more: an endpoint's, closed.
+func closedPort(t testing.TB, l *loop.Loop, host string) udp.Addr {
+	t.Helper()
+	tr, _ := endpoint(t, l, udp.Options{LocalAddr: host + ":0"})
+	closeAndDrain(l, tr)
+	return tr.LocalAddr()
+}
+
+// rounds calls f n times, 1 ms apart, on l, then stops l 50 ms after the last.
+func rounds(l *loop.Loop, n int, f func()) {
+	done := 0
+	var round func()
+	round = func() {
+		f()
+		if done++; done < n {
+			l.CallLater(time.Millisecond, round)
+		} else {
+			l.CallLater(50*time.Millisecond, l.Stop)
+		}
+	}
+	l.CallSoon(round)
+}

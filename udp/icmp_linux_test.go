@@ -17,29 +17,18 @@ import (
 func TestICMPErrorsOnAnUnconnectedEndpoint(t *testing.T) {
 	for _, host := range []string{"127.0.0.1", "[::1]"} {
 		l := newLoop(t)
-		dead, _ := endpoint(t, l, udp.Options{LocalAddr: host + ":0"})
-		deadAddr := dead.LocalAddr()
-		closeAndDrain(l, dead)
-		l = newLoop(t)
+		deadAddr := closedPort(t, l, host)
 		live, lr := endpoint(t, l, udp.Options{LocalAddr: host + ":0"})
 		echo(t, lr)
 		ep, er := endpoint(t, l, udp.Options{LocalAddr: host + ":0", ICMPErrors: true})
-		const rounds = 20
-		sent := 0
-		var round func()
-		round = func() {
+		const n = 20
+		rounds(l, n, func() {
 			ep.SendTo([]byte("to nobody"), deadAddr)
 			ep.SendTo([]byte("ping"), live.LocalAddr())
-			if sent++; sent < rounds {
-				l.CallLater(time.Millisecond, round)
-			} else {
-				l.CallLater(50*time.Millisecond, l.Stop)
-			}
-		}
-		l.CallSoon(round)
+		})
 		run(t, l)
-		if len(er.got) != rounds {
-			t.Errorf("%s: %d echoes of %d", host, len(er.got), rounds)
+		if len(er.got) != n {
+			t.Errorf("%s: %d echoes of %d", host, len(er.got), n)
 		}
 		if len(er.errs) == 0 {
 			t.Fatalf("%s: no ICMP error reported", host)
@@ -51,8 +40,8 @@ func TestICMPErrorsOnAnUnconnectedEndpoint(t *testing.T) {
 				t.Fatalf("%s: ErrorReceived(%v); want an *ICMPError for %v, ECONNREFUSED", host, err, deadAddr)
 			}
 		}
-		if len(er.errs) > rounds {
-			t.Fatalf("%s: %d errors for %d datagrams to the dead port: some twice", host, len(er.errs), rounds)
+		if len(er.errs) > n {
+			t.Fatalf("%s: %d errors for %d datagrams to the dead port: some twice", host, len(er.errs), n)
 		}
 		// Idle now: the queue was drained, so EPOLLERR is down and the loop sleeps.
 		before := l.Stats().Iterations
@@ -67,10 +56,7 @@ func TestICMPErrorsOnAnUnconnectedEndpoint(t *testing.T) {
 // Without the option (asyncio's behaviour) an unconnected endpoint hears nothing of them.
 func TestICMPErrorsAreOptIn(t *testing.T) {
 	l := newLoop(t)
-	dead, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
-	deadAddr := dead.LocalAddr()
-	closeAndDrain(l, dead)
-	l = newLoop(t)
+	deadAddr := closedPort(t, l, "127.0.0.1")
 	ep, er := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
 	l.CallSoon(func() {
 		for range 5 {
@@ -90,31 +76,18 @@ func TestICMPErrorsAreOptIn(t *testing.T) {
 // queue and sends again), and every error names the dead port.
 func TestICMPErrorsDuringStagedReplies(t *testing.T) {
 	l := newLoop(t)
-	dead, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
-	deadAddr := dead.LocalAddr()
-	closeAndDrain(l, dead)
-	l = newLoop(t)
+	deadAddr := closedPort(t, l, "127.0.0.1")
 	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0", ICMPErrors: true})
 	sr.onData = func(r *recorder, data []byte, from udp.Addr) {
 		r.t.SendTo([]byte("to nobody"), deadAddr)
 		r.t.SendTo(data, from)
 	}
 	cli, cr := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
-	const rounds = 20
-	sent := 0
-	var round func()
-	round = func() {
-		cli.Send([]byte("ping"))
-		if sent++; sent < rounds {
-			l.CallLater(time.Millisecond, round)
-		} else {
-			l.CallLater(50*time.Millisecond, l.Stop)
-		}
-	}
-	l.CallSoon(round)
+	const n = 20
+	rounds(l, n, func() { cli.Send([]byte("ping")) })
 	run(t, l)
-	if len(cr.got) != rounds {
-		t.Fatalf("%d replies of %d reached the client", len(cr.got), rounds)
+	if len(cr.got) != n {
+		t.Fatalf("%d replies of %d reached the client", len(cr.got), n)
 	}
 	if len(sr.errs) == 0 {
 		t.Fatal("no ICMP error reported")

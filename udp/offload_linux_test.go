@@ -280,9 +280,7 @@ func TestAdoptedSocketWithGROAndRecvErr(t *testing.T) {
 		}
 	}
 	l := newLoop(t)
-	dead, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
-	deadAddr := dead.LocalAddr()
-	closeAndDrain(l, dead)
+	deadAddr := closedPort(t, l, "127.0.0.1")
 	f := os.NewFile(uintptr(fd), "caller's socket")
 	srv, sr := endpoint(t, l, udp.Options{Sock: f})
 	f.Close()
