@@ -302,3 +302,52 @@ func TestAdoptedSocketWithGROAndRecvErr(t *testing.T) {
 		t.Fatalf("errors %v; want one *ICMPError for %v", sr.errs, deadAddr)
 	}
 }
+
+// Actions on its own transport from inside DatagramReceived, in the middle of a GRO buffer (the
+// 3rd of its 11 datagrams): after Close or Abort (once or twice) nothing more is delivered and
+// ConnectionLost comes once, last; a SendTo and a SendSegments made there before Close (a staged
+// reply, then a GSO run, which must follow it) reach the peer in that order, all of them.
+func TestActionsFromInsideAGROBuffer(t *testing.T) {
+	for name, act := range map[string]func(tr *udp.Transport, from udp.Addr){
+		"Close":        func(tr *udp.Transport, _ udp.Addr) { tr.Close() },
+		"Close twice":  func(tr *udp.Transport, _ udp.Addr) { tr.Close(); tr.Close() },
+		"Abort":        func(tr *udp.Transport, _ udp.Addr) { tr.Abort() },
+		"Abort, Close": func(tr *udp.Transport, _ udp.Addr) { tr.Abort(); tr.Close() },
+		"SendTo, SendSegments, Close": func(tr *udp.Transport, from udp.Addr) {
+			tr.SendTo([]byte("first"), from)
+			tr.SendSegments(run11(), 1200, from)
+			tr.Close()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLoop(t)
+			srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
+			sr.onData = func(r *recorder, _ []byte, from udp.Addr) {
+				if len(r.lost) > 0 {
+					t.Error("DatagramReceived after ConnectionLost")
+				}
+				if len(r.got) == 3 {
+					act(r.t, from)
+				}
+			}
+			sr.onLost = func(*recorder, error) { l.CallLater(30*time.Millisecond, l.Stop) }
+			cli, cr := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+			cli.SendSegments(run11(), 1200, udp.Addr{})
+			run(t, l)
+			if len(sr.got) != 3 || len(sr.lost) != 1 || sr.events[len(sr.events)-1] != "lost" {
+				t.Fatalf("delivered %d, ConnectionLost %v, events %v", len(sr.got), sr.lost, sr.events)
+			}
+			if srv.Offload().GROBuffers != 1 {
+				t.Fatalf("the run did not arrive as a GRO buffer: %+v", srv.Offload())
+			}
+			if strings.HasPrefix(name, "SendTo") {
+				if len(cr.got) != 12 || cr.got[0].data != "first" {
+					t.Fatalf("the peer got %d datagrams", len(cr.got))
+				}
+				checkRun(t, cr.got[1:])
+			} else if len(cr.got) != 0 {
+				t.Fatalf("the peer got %d datagrams", len(cr.got))
+			}
+		})
+	}
+}

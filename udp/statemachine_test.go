@@ -163,7 +163,7 @@ func TestCreateRacesShutdown(t *testing.T) {
 		for k := range creators {
 			wg.Go(func() {
 				recs[k] = &recorder{}
-				_, _, errs[k] = udp.CreateDatagramEndpoint(context.Background(), l, func() *recorder { return recs[k] }, udp.Options{LocalAddr: "127.0.0.1:0"})
+				_, _, errs[k] = udp.CreateDatagramEndpoint(context.Background(), l, func() *recorder { return recs[k] }, raceOptions(k))
 			})
 		}
 		time.Sleep(time.Duration(round%4) * 50 * time.Microsecond)
@@ -205,7 +205,7 @@ func TestCreateRacesLoopClose(t *testing.T) {
 			wg.Go(func() {
 				r := &recorder{}
 				recs[k] = r
-				trs[k], _, errs[k] = udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return r }, udp.Options{LocalAddr: "127.0.0.1:0"})
+				trs[k], _, errs[k] = udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return r }, raceOptions(k))
 				made[k] = r.made
 			})
 		}
