@@ -16,12 +16,15 @@ import (
 	"github.com/aioloop/aioloop/loop"
 )
 
-// Batch sizes: datagrams per recvmmsg/sendmmsg call, datagrams read per readiness event, and the
+// Batch sizes: datagrams per recvmmsg call (as deep as a C epoll server's, 64), datagrams per
+// sendmmsg call and staged replies, datagrams (GRO segments) read per readiness event, and the
 // size of each receive buffer (any UDP datagram fits).
 const (
-	batchSize  = 16
+	recvBatch  = 64
+	sendBatch  = 64
 	recvBudget = 64
 	bufSize    = 65536
+	spareBufs  = 16 // sent queue buffers a transport keeps for reuse
 )
 
 // loopState is what all datagram transports of one loop share: only one of them runs at a time.
@@ -41,9 +44,9 @@ type loopStateKey struct{}
 
 func stateOf(l *loop.Loop) *loopState {
 	return reactor.Of(l).Local(loopStateKey{}, func() any {
-		return &loopState{recv: sock.NewRecvBatch(batchSize, bufSize), send: sock.NewSendBatch(batchSize),
-			replies: replies{msgs: make([]sock.Datagram, 0, batchSize), offs: make([]int, 0, batchSize),
-				runs: make([]sock.Datagram, 0, batchSize), arena: make([]byte, bufSize)}}
+		return &loopState{recv: sock.NewRecvBatch(recvBatch, bufSize), send: sock.NewSendBatch(sendBatch),
+			replies: replies{msgs: make([]sock.Datagram, 0, sendBatch), offs: make([]int, 0, sendBatch),
+				runs: make([]sock.Datagram, 0, sendBatch), arena: make([]byte, bufSize)}}
 	}).(*loopState)
 }
 

@@ -19,15 +19,17 @@
 //
 // # Receiving
 //
-// A readiness event reads datagrams in batches (recvmmsg on Linux, 16 at a time) into buffers that
-// the loop owns and shares among all its datagram transports, and hands each to DatagramReceived.
-// The data is borrowed: it is valid until DatagramReceived returns, and a protocol that keeps it
-// must copy it. One event reads at most 64 datagrams, so one busy socket cannot starve the others.
+// A readiness event reads datagrams in batches (recvmmsg on Linux, 64 at a time, as deep as a C
+// epoll server's) into buffers that the loop owns and shares among all its datagram transports,
+// and hands each to DatagramReceived. The data is borrowed: it is valid until DatagramReceived
+// returns, and a protocol that keeps it must copy it. One event delivers at most 64 datagrams (GRO
+// segments count one each), so one busy socket cannot starve the others.
 //
 // Each receive buffer holds 65,536 bytes, so every UDP datagram (at most 65,507 bytes over IPv4,
 // 65,527 over IPv6) arrives whole. Memory per loop is bounded by construction and made once, on
-// the loop's first datagram endpoint: 16 receive buffers (1 MiB of address space, of which the
-// kernel touches only the pages datagrams reach) and a 64 KiB arena for staged replies (below).
+// the loop's first datagram endpoint: 64 receive buffers (4 MiB of address space, of which the
+// kernel touches only the pages datagrams reach: 256 KiB while datagrams fit a page, all of it
+// under a GRO flood) and a 64 KiB arena for staged replies (below).
 // A Unix datagram larger than a buffer is not delivered cut: it is reported to ErrorReceived as a
 // *TruncatedError.
 //
@@ -39,9 +41,9 @@
 // SendTo and Send try the syscall at once. Only what the kernel refuses for now (EAGAIN) is copied
 // into the transport's queue, which is drained with sendmmsg when the socket is writable. The one
 // exception is a reply: called from the transport's own DatagramReceived, SendTo copies the
-// datagram aside, and the answers leave in sendmmsg calls of up to 16 datagrams or 64 KiB: the
+// datagram aside, and the answers leave in sendmmsg calls of up to 64 datagrams or 64 KiB: the
 // last one as soon as the batch is delivered, an earlier one whenever the staging fills (an echo
-// server makes two syscalls per batch of up to 16 datagrams instead of one per datagram plus
+// server makes two syscalls per batch of up to 64 datagrams instead of one per datagram plus
 // one). Replies keep their SendTo order, also behind datagrams queued on EAGAIN. As in asyncio,
 // other OS errors on send or receive go to ErrorReceived and the transport stays open (an ICMP
 // port unreachable on a connected endpoint arrives there as ECONNREFUSED); the errors of staged
@@ -72,10 +74,12 @@
 // errors to unconnected endpoints as *ICMPError naming the destination. Options.ReceiveBuffer,
 // SendBuffer and DontFragment; Transport.BufferSizes and Drops. Each costs nothing unused.
 //
-// Memory: a loop's datagram transports share one receive batch of 16 buffers of 64 KiB (a GRO
+// Memory: a loop's datagram transports share one receive batch of 64 buffers of 64 KiB (a GRO
 // buffer needs 64 KiB: the kernel silently cuts one that does not fit), a 64 KiB staging arena
-// for replies and, once any endpoint asks for information or GRO, 4 KiB of control buffers: about
-// 1.1 MiB per loop, whatever the number of endpoints.
+// for replies, 6 KiB of send control buffers and, once any endpoint asks for information or GRO
+// (on by default), 16 KiB of receive control buffers: about 4.1 MiB of address space per loop,
+// whatever the number of endpoints; resident, what datagrams have reached. Each transport keeps
+// up to 16 buffers of datagrams it had to queue, for reuse.
 //
 // # Platforms
 //

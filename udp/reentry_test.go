@@ -45,14 +45,14 @@ func TestCloseFromDatagramThenFromErrorLosesOnce(t *testing.T) {
 	}
 }
 
-// More replies in one batch than the staging holds (16), each datagram answered with one reply
+// More replies in one batch than the staging holds (udp.Staging), each datagram answered with one reply
 // that fails and one that goes, and every error answered with one more reply: every datagram is
 // answered exactly once, nothing is sent twice, no zeroed entry is sent, and ErrorReceived never
 // runs inside another callback of the transport.
 func TestSendToFromErrorReceivedDuringAMidBatchFlush(t *testing.T) {
 	l := newLoop(t)
 	tr, r := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
-	const n = 20
+	const n = udp.Staging/2 + 10 // two replies each: the staging fills mid-batch
 	c := burst(t, tr, n)
 	depth, maxDepth := 0, 0
 	r.onData = func(r *recorder, data []byte, from udp.Addr) {

@@ -162,7 +162,7 @@ func (t *Transport) SetWriteBufferLimits(high, low int) error {
 //
 // Called while this transport delivers a received batch (from its DatagramReceived, or from
 // ErrorReceived for a truncated datagram of the batch), SendTo does not make a syscall at once:
-// the datagram is copied aside, and the replies leave in sendmmsg calls of up to 16 datagrams (or
+// the datagram is copied aside, and the replies leave in sendmmsg calls of up to 64 datagrams (or
 // 64 KiB), the last of them when the batch has been delivered, before the loop does anything
 // else. An OS error for such a datagram reaches ErrorReceived after the batch.
 //

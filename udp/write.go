@@ -123,7 +123,7 @@ func (t *Transport) pop(n int) {
 	for i := range n {
 		d := &t.queue[t.head+i]
 		t.size -= len(d.Data) + overhead
-		if len(t.spare) < batchSize {
+		if len(t.spare) < spareBufs {
 			t.spare = append(t.spare, d.Data[:0])
 		}
 		*d = sock.Datagram{}
