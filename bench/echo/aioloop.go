@@ -20,6 +20,7 @@ type aioServer struct {
 	unix  *unixstream.Server
 	tls   *unixstream.Server
 	addr  string
+	bulk  string
 	wg    sync.WaitGroup
 	errs  []error // Run's results, one per loop
 }
@@ -52,6 +53,14 @@ func startAioloop(cfg Config) (_ Server, err error) {
 		}
 		s.addr = addr
 	}
+	if cfg.BulkUDP != "" {
+		t, _, err := udp.CreateDatagramEndpoint(context.Background(), s.loops[0], func() udp.Protocol { return &udpBulk{c: &s.counters} },
+			udp.Options{LocalAddr: cfg.BulkUDP})
+		if err != nil {
+			return nil, err
+		}
+		s.bulk = t.LocalAddr().String()
+	}
 	if cfg.Unix != "" {
 		s.unix, err = unixstream.CreateUnixServer(context.Background(), s.loops[0], func() unixstream.BaseProtocol {
 			return &streamEcho{c: &s.counters}
@@ -71,7 +80,8 @@ func startAioloop(cfg Config) (_ Server, err error) {
 	return s, nil
 }
 
-func (s *aioServer) UDPAddr() string { return s.addr }
+func (s *aioServer) UDPAddr() string  { return s.addr }
+func (s *aioServer) BulkAddr() string { return s.bulk }
 
 // Close stops the loops and closes them: Loop.Close closes every endpoint, the Unix server and its
 // connections at once (no flushing: the load is over).
@@ -101,6 +111,25 @@ func (e *udpEcho) DatagramReceived(data []byte, from udp.Addr) {
 }
 func (e *udpEcho) ErrorReceived(error)  {}
 func (e *udpEcho) ConnectionLost(error) {}
+
+// udpBulk serves the bulk port with the endpoint's defaults (GRO and GSO on where the kernel has
+// them): a burst is n plain SendTo calls from DatagramReceived, which the transport stages and
+// sends as GSO runs.
+type udpBulk struct {
+	c     *counters
+	t     *udp.Transport
+	count [8]byte
+	to    udp.Addr
+}
+
+func (b *udpBulk) ConnectionMade(t *udp.Transport) { b.t = t }
+func (b *udpBulk) DatagramReceived(data []byte, from udp.Addr) {
+	b.to = from
+	b.c.answerBulk(data, &b.count, b.send)
+}
+func (b *udpBulk) send(p []byte)        { b.t.SendTo(p, b.to) }
+func (b *udpBulk) ErrorReceived(error)  {}
+func (b *udpBulk) ConnectionLost(error) {}
 
 // streamEcho writes back what it reads, and stops reading while its peer does not read (flow
 // control), as an asyncio echo server should.

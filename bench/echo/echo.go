@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/aioloop/aioloop/bench/wire"
 )
 
 // Config says what a server listens on.
@@ -26,12 +28,17 @@ type Config struct {
 	// certificate); "" for none. gnet has no TLS and refuses it.
 	TLSUnix string
 	TLS     *tls.Config
+	// BulkUDP is the UDP address of the bulk port (package wire: sink, count query, burst), served
+	// on the first loop; "" for none.
+	BulkUDP string
 }
 
 // Server is a running echo server.
 type Server interface {
 	// UDPAddr is the bound UDP address ("" without UDP).
 	UDPAddr() string
+	// BulkAddr is the bound bulk UDP address ("" without one).
+	BulkAddr() string
 	// Stats is what was echoed so far.
 	Stats() Stats
 	// Close stops serving, closes every socket and waits for the server's goroutines to end.
@@ -44,6 +51,8 @@ type Stats struct {
 	UDPBytes    uint64 // their payload bytes
 	StreamBytes uint64 // bytes echoed on Unix stream connections
 	Conns       uint64 // Unix stream connections accepted
+	Sunk        uint64 // datagrams counted on the bulk port
+	BurstSent   uint64 // datagrams sent (or being sent) in bursts from the bulk port
 }
 
 // ErrNoTLS: gnet has no TLS (nor do evio and netpoll); the libraries that add it fork crypto/tls.
@@ -55,8 +64,8 @@ var Impls = []string{"aioloop", "std", "gnet"}
 // Start starts the implementation named impl ("aioloop", "std" or "gnet") and returns when every
 // socket is serving.
 func Start(impl string, cfg Config) (Server, error) {
-	if cfg.UDP == "" && cfg.Unix == "" && cfg.TLSUnix == "" {
-		return nil, errors.New("echo: nothing to serve: give a UDP address, a Unix path or a TLS Unix path")
+	if cfg.UDP == "" && cfg.Unix == "" && cfg.TLSUnix == "" && cfg.BulkUDP == "" {
+		return nil, errors.New("echo: nothing to serve: give a UDP address, a Unix path, a TLS Unix path or a bulk UDP address")
 	}
 	if (cfg.TLSUnix == "") != (cfg.TLS == nil) {
 		return nil, errors.New("echo: TLSUnix and TLS go together")
@@ -86,10 +95,27 @@ func Start(impl string, cfg Config) (Server, error) {
 
 // counters are a server's Stats, updated with atomics by whichever goroutine echoes.
 type counters struct {
-	datagrams, udpBytes, streamBytes, conns atomic.Uint64
+	datagrams, udpBytes, streamBytes, conns, sunk, burstSent atomic.Uint64
 }
 
 func (c *counters) Stats() Stats {
 	return Stats{Datagrams: c.datagrams.Load(), UDPBytes: c.udpBytes.Load(),
-		StreamBytes: c.streamBytes.Load(), Conns: c.conns.Load()}
+		StreamBytes: c.streamBytes.Load(), Conns: c.conns.Load(), Sunk: c.sunk.Load(), BurstSent: c.burstSent.Load()}
+}
+
+// answerBulk answers one datagram to the bulk port (package wire), sending with send; count is the
+// answer's buffer.
+func (c *counters) answerBulk(data []byte, count *[8]byte, send func([]byte)) {
+	switch k, n, size := wire.Parse(data); k {
+	case wire.Query:
+		send(wire.Count(count, c.sunk.Load()))
+	case wire.Burst:
+		c.burstSent.Add(uint64(n)) // first: a reader of Stats has seen no datagram it does not count
+		p := wire.Payload(size)
+		for range n {
+			send(p)
+		}
+	default:
+		c.sunk.Add(1)
+	}
 }

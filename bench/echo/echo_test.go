@@ -97,3 +97,34 @@ func TestAioloopLoopsShareThePort(t *testing.T) {
 		t.Fatalf("%+v %v", r, err)
 	}
 }
+
+// Every implementation serves the bulk port: the one-way phase's count matches what the server
+// sunk, and every burst datagram the generator counts (GRO buffers split by their segment size)
+// was sent by the server.
+func TestEveryImplementationServesTheBulkPort(t *testing.T) {
+	for _, impl := range echo.Impls {
+		t.Run(impl, func(t *testing.T) {
+			s, err := echo.Start(impl, echo.Config{BulkUDP: "127.0.0.1:0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			recv, err := load.UDPRecv{Addr: s.BulkAddr(), Span: load.Span{Warmup: 20 * time.Millisecond, Duration: 200 * time.Millisecond}}.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := s.Stats()
+			if recv.Messages <= 0 || uint64(recv.Messages) > st.Sunk || recv.Bytes != 1200*recv.Messages {
+				t.Fatalf("udp-recv %+v; the server sunk %d", recv, st.Sunk)
+			}
+			burst, err := load.UDPBurst{Addr: s.BulkAddr(), Span: load.Span{Count: 5000, Duration: 20 * time.Second}}.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st = s.Stats()
+			if burst.Messages < 5000 || uint64(burst.Messages) > st.BurstSent || st.BurstSent%32 != 0 {
+				t.Fatalf("udp-burst %+v; the server sent %d in bursts", burst, st.BurstSent)
+			}
+		})
+	}
+}

@@ -19,27 +19,44 @@ type gnetServer struct {
 	booted chan struct{}
 	done   chan error
 	addr   string
+	bulk   string
+	bulkP  int // the bulk port's number, to tell its traffic from echo's
+	count  [8]byte
 	once   sync.Once
+}
+
+// freeUDP resolves addr and, for port 0, finds a free port: gnet does not tell the port it bound.
+func freeUDP(addr string) (*net.UDPAddr, error) {
+	a, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil || a.Port != 0 {
+		return a, err
+	}
+	c, err := net.ListenUDP("udp", a)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr), nil
 }
 
 func startGnet(cfg Config) (Server, error) {
 	s := &gnetServer{booted: make(chan struct{}), done: make(chan error, 1)}
 	var addrs []string
 	if cfg.UDP != "" {
-		a, err := net.ResolveUDPAddr("udp", cfg.UDP)
+		a, err := freeUDP(cfg.UDP)
 		if err != nil {
 			return nil, err
 		}
-		if a.Port == 0 { // gnet does not tell the port it bound: find a free one
-			c, err := net.ListenUDP("udp", a)
-			if err != nil {
-				return nil, err
-			}
-			a = c.LocalAddr().(*net.UDPAddr)
-			c.Close()
-		}
 		s.addr = a.String()
 		addrs = append(addrs, "udp://"+s.addr)
+	}
+	if cfg.BulkUDP != "" {
+		a, err := freeUDP(cfg.BulkUDP)
+		if err != nil {
+			return nil, err
+		}
+		s.bulk, s.bulkP = a.String(), a.Port
+		addrs = append(addrs, "udp://"+s.bulk)
 	}
 	if cfg.Unix != "" {
 		addrs = append(addrs, "unix://"+cfg.Unix)
@@ -74,8 +91,13 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 
 func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 	buf, _ := c.Next(-1)
+	ua, isUDP := c.LocalAddr().(*net.UDPAddr)
+	if isUDP && s.bulkP != 0 && ua.Port == s.bulkP {
+		s.answerBulk(buf, &s.count, func(p []byte) { c.Write(p) }) // a burst: n writes, each a sendto
+		return gnet.None
+	}
 	c.Write(buf)
-	if _, ok := c.LocalAddr().(*net.UDPAddr); ok {
+	if isUDP {
 		s.datagrams.Add(1)
 		s.udpBytes.Add(uint64(len(buf)))
 	} else {
@@ -84,7 +106,8 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 	return gnet.None
 }
 
-func (s *gnetServer) UDPAddr() string { return s.addr }
+func (s *gnetServer) UDPAddr() string  { return s.addr }
+func (s *gnetServer) BulkAddr() string { return s.bulk }
 
 func (s *gnetServer) Close() error {
 	var err error

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 )
@@ -13,6 +14,7 @@ import (
 type stdServer struct {
 	counters
 	uc    *net.UDPConn
+	bulk  *net.UDPConn
 	ln    *net.UnixListener
 	tlsLn *net.UnixListener
 	mu    sync.Mutex
@@ -31,6 +33,17 @@ func startStd(cfg Config) (_ Server, err error) {
 			return nil, err
 		}
 		s.wg.Go(s.serveUDP)
+	}
+	if cfg.BulkUDP != "" {
+		a, err := net.ResolveUDPAddr("udp", cfg.BulkUDP)
+		if err == nil {
+			s.bulk, err = net.ListenUDP("udp", a)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.wg.Go(s.serveBulk)
 	}
 	if cfg.Unix != "" {
 		if s.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: cfg.Unix, Net: "unix"}); err != nil {
@@ -54,6 +67,32 @@ func (s *stdServer) UDPAddr() string {
 		return ""
 	}
 	return s.uc.LocalAddr().String()
+}
+
+func (s *stdServer) BulkAddr() string {
+	if s.bulk == nil {
+		return ""
+	}
+	return s.bulk.LocalAddr().String()
+}
+
+// serveBulk serves the bulk port: a burst is n WriteToUDPAddrPort calls.
+func (s *stdServer) serveBulk() {
+	buf := make([]byte, 64<<10)
+	var count [8]byte
+	var from netip.AddrPort
+	send := func(p []byte) { s.bulk.WriteToUDPAddrPort(p, from) }
+	for {
+		n, f, err := s.bulk.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		from = f
+		s.answerBulk(buf[:n], &count, send)
+	}
 }
 
 func (s *stdServer) serveUDP() {
@@ -126,6 +165,9 @@ func (s *stdServer) Close() error {
 	var errs []error
 	if s.uc != nil {
 		errs = append(errs, s.uc.Close())
+	}
+	if s.bulk != nil {
+		errs = append(errs, s.bulk.Close())
 	}
 	if s.ln != nil {
 		errs = append(errs, s.ln.Close()) // removes the socket file

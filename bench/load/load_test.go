@@ -40,6 +40,12 @@ func TestBadPhasesAreRefused(t *testing.T) {
 		{Stream{Path: "/x", Chunk: 1 << 20, Span: span}.Run, "Chunk 1048576"},
 		{RTT{Network: "tcp", Addr: "x", Span: span}.Run, `RTT Network "tcp"`},
 		{RTT{Network: "unix", Addr: t.TempDir() + "/none.sock", Span: span}.Run, "connect"},
+		{UDPRecv{Addr: "127.0.0.1:9", Size: 70000, Span: span}.Run, "UDPRecv Size 70000"},
+		{UDPRecv{Addr: "127.0.0.1:9", Segments: 65, Span: span}.Run, "UDPRecv Segments 65"},
+		{UDPRecv{Addr: "127.0.0.1:9"}.Run, "UDPRecv needs a Duration"},
+		{UDPBurst{Addr: "127.0.0.1:9", Burst: 70000, Span: span}.Run, "UDPBurst: wire: a burst"},
+		{UDPBurst{Addr: "127.0.0.1:9", Sockets: 100, Span: span}.Run, "UDPBurst Sockets 100"},
+		{UDPBurst{Addr: "x", Span: span}.Run, `UDP address "x"`},
 	} {
 		_, err := c.run()
 		if err == nil || !strings.Contains(err.Error(), c.want) {

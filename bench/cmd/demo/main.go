@@ -44,17 +44,32 @@ type config struct {
 	commandLine string
 }
 
-// impl is one row of the table: an echoserver implementation and its flags.
+// impl is one row of the table: a server program (echoserver unless bin says otherwise) and its
+// flags. A udpOnly server runs the UDP echo phases alone.
 type impl struct {
-	name string
-	args []string
+	name    string
+	args    []string
+	bin     string
+	udpOnly bool
 }
 
+// cRef is the C reference row: bench/cref/udpecho.c, built by make bench-build where a C
+// compiler exists.
+const cRef = "c-epoll"
+
 var allImpls = []impl{
-	{"aioloop", []string{"-impl", "aioloop"}},
-	{"aioloop-spin", []string{"-impl", "aioloop", "-spin", "10us"}},
-	{"std", []string{"-impl", "std"}},
-	{"gnet", []string{"-impl", "gnet"}},
+	{name: "aioloop", args: []string{"-impl", "aioloop"}},
+	{name: "aioloop-spin", args: []string{"-impl", "aioloop", "-spin", "10us"}},
+	{name: "std", args: []string{"-impl", "std"}},
+	{name: "gnet", args: []string{"-impl", "gnet"}},
+	{name: cRef, bin: "udpecho", udpOnly: true},
+}
+
+func (im impl) program() string {
+	if im.bin != "" {
+		return im.bin
+	}
+	return "echoserver"
 }
 
 func main() {
@@ -65,7 +80,7 @@ func main() {
 	flag.DurationVar(&c.rtt, "rtt", 500*time.Millisecond, "measured time of each ping-pong phase")
 	flag.DurationVar(&c.idle, "idle", 300*time.Millisecond, "how long to measure each UDP server's CPU use before any load (0: not)")
 	flag.DurationVar(&c.warmup, "warmup", 150*time.Millisecond, "unmeasured time before each phase")
-	names := flag.String("impls", "aioloop,aioloop-spin,std,gnet", "implementations, in table order")
+	names := flag.String("impls", "", "implementations, in table order (default aioloop,aioloop-spin,std,gnet,"+cRef+"; "+cRef+" only where built)")
 	flag.StringVar(&c.bin, "bin", "", "directory of echoserver and loadgen (default: this program's)")
 	cpus := flag.String("cpus", "", "server core,load generator core (default: the second and first this process may use; pinned when taskset exists)")
 	flag.StringVar(&c.markdown, "markdown", "", "also write BENCHMARKS.md-style results to this file")
@@ -104,6 +119,20 @@ func (c *config) setup(names, cpus string) error {
 	if c.rounds < 1 || c.duration <= 0 || c.rtt <= 0 || c.warmup < 0 {
 		return fmt.Errorf("-rounds, -duration and -rtt must be positive")
 	}
+	if c.bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		c.bin = filepath.Dir(exe)
+	}
+	if names == "" {
+		names = "aioloop,aioloop-spin,std,gnet," + cRef
+		if _, err := os.Stat(filepath.Join(c.bin, "udpecho")); err != nil {
+			names = strings.TrimSuffix(names, ","+cRef)
+			fmt.Fprintf(os.Stderr, "demo: no udpecho in %s (make bench-build builds it where a C compiler exists): no %s row\n", c.bin, cRef)
+		}
+	}
 	for _, n := range strings.Split(names, ",") {
 		found := false
 		for _, im := range allImpls {
@@ -118,14 +147,11 @@ func (c *config) setup(names, cpus string) error {
 	if c.impls[0].name != "std" && !hasStd(c.impls) {
 		return fmt.Errorf("-impls must include std: every ratio is to it")
 	}
-	if c.bin == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return err
-		}
-		c.bin = filepath.Dir(exe)
+	bins := []string{"loadgen"}
+	for _, im := range c.impls {
+		bins = append(bins, im.program())
 	}
-	for _, b := range []string{"echoserver", "loadgen"} {
+	for _, b := range bins {
 		if _, err := os.Stat(filepath.Join(c.bin, b)); err != nil {
 			return fmt.Errorf("%s not found in %s (make demo builds it): %w", b, c.bin, err)
 		}

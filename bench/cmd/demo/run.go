@@ -39,6 +39,7 @@ func (p phase) mbPerSecond() float64 {
 
 // report is echoserver's final JSON line.
 type report struct {
+	Impl       string  `json:"impl"`
 	Datagrams  uint64  `json:"datagrams"`
 	Mallocs    uint64  `json:"mallocs"`
 	AllocsPerD float64 `json:"allocs_per_datagram"`
@@ -68,10 +69,16 @@ func (c *config) run() (map[string][]sample, error) {
 				return nil, fmt.Errorf("%s: %w", im.name, err)
 			}
 			p := s.phases
-			fmt.Fprintf(os.Stderr, " udp %4.0fk/s %s p99 %5.1fµs | unix %4.0f MB/s %s bulk %4.0f MB/s %s p99 %5.1fµs",
-				p["udp"].perSecond()/1e3, busy(p["udp"]), float64(p["udp-rtt"].P99)/1e3,
-				p["unix"].mbPerSecond(), busy(p["unix"]), p["unix-bulk"].mbPerSecond(), busy(p["unix-bulk"]),
-				float64(p["unix-rtt"].P99)/1e3)
+			fmt.Fprintf(os.Stderr, " udp %4.0fk/s %s p99 %5.1fµs", p["udp"].perSecond()/1e3, busy(p["udp"]), float64(p["udp-rtt"].P99)/1e3)
+			if _, ok := p["udp-recv"]; ok {
+				fmt.Fprintf(os.Stderr, " | 1200B recv %4.0fk/s %s burst %4.0fk/s %s",
+					p["udp-recv"].perSecond()/1e3, busy(p["udp-recv"]), p["udp-burst"].perSecond()/1e3, busy(p["udp-burst"]))
+			}
+			if _, ok := p["unix"]; ok {
+				fmt.Fprintf(os.Stderr, " | unix %4.0f MB/s %s bulk %4.0f MB/s %s p99 %5.1fµs",
+					p["unix"].mbPerSecond(), busy(p["unix"]), p["unix-bulk"].mbPerSecond(), busy(p["unix-bulk"]),
+					float64(p["unix-rtt"].P99)/1e3)
+			}
 			if tb, ok := p["tls-bulk"]; ok {
 				fmt.Fprintf(os.Stderr, " | tls %4.0f MB/s %s p99 %5.1fµs", tb.mbPerSecond(), busy(tb), float64(p["tls-rtt"].P99)/1e3)
 			}
@@ -87,7 +94,9 @@ func busy(p phase) string {
 	return fmt.Sprintf("(srv %3.0f%% gen %3.0f%%)", 100*p.Server, 100*p.Busy)
 }
 
-// one runs one implementation: a UDP server and its phases, then a Unix server and its phases.
+// one runs one implementation: a UDP echo server and its phases, a bulk UDP server and the
+// QUIC-sized phases, a Unix server and its phases, then a TLS server and its phases; a udpOnly
+// implementation the first alone.
 func (c *config) one(im impl) (sample, error) {
 	s := sample{phases: make(map[string]phase)}
 	port, err := freePort()
@@ -100,6 +109,16 @@ func (c *config) one(im impl) (sample, error) {
 		return s, err
 	}
 	s.udpServer = rep
+	if im.udpOnly {
+		return s, nil // the table shows its other figures as "—"
+	}
+	if port, err = freePort(); err != nil {
+		return s, err
+	}
+	bulk := fmt.Sprintf("127.0.0.1:%d", port)
+	if _, err = c.serve(im, []string{"-bulk-udp", bulk}, []string{"-bulk-udp", bulk, "-phases", "udp-recv,udp-burst"}, s.phases, nil); err != nil {
+		return s, err
+	}
 	path := filepath.Join(c.tmp, "echo.sock")
 	if _, err = c.serve(im, []string{"-unix", path}, []string{"-unix", path, "-phases", "unix,unix-bulk,unix-rtt"}, s.phases, nil); err != nil {
 		return s, err
@@ -119,7 +138,7 @@ func (c *config) one(im impl) (sample, error) {
 func (c *config) serve(im impl, serverArgs, loadArgs []string, phases map[string]phase, idle *float64) (report, error) {
 	var rep report
 	args := append(append(append([]string{}, im.args...), serverArgs...), "-json")
-	srv := c.command(c.serverCPU, "echoserver", args...)
+	srv := c.command(c.serverCPU, im.program(), args...)
 	var serr bytes.Buffer
 	srv.Stderr = &serr
 	out, err := srv.StdoutPipe()

@@ -18,36 +18,50 @@ type column struct {
 }
 
 var columns = []column{
-	{"UDP dgram/s", func(s sample) float64 { return s.phases["udp"].perSecond() }, "%.0f", true},
-	{"UDP p50 µs", func(s sample) float64 { return float64(s.phases["udp-rtt"].P50) / 1e3 }, "%.1f", true},
-	{"UDP p99 µs", func(s sample) float64 { return float64(s.phases["udp-rtt"].P99) / 1e3 }, "%.1f", true},
-	{"Unix small MB/s", func(s sample) float64 { return s.phases["unix"].mbPerSecond() }, "%.0f", true},
-	{"Unix bulk MB/s", func(s sample) float64 { return s.phases["unix-bulk"].mbPerSecond() }, "%.0f", true},
-	{"Unix p50 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P50) / 1e3 }, "%.1f", true},
-	{"Unix p99 µs", func(s sample) float64 { return float64(s.phases["unix-rtt"].P99) / 1e3 }, "%.1f", true},
-	{"TLS bulk MB/s", func(s sample) float64 { return tlsFigure(s, "tls-bulk", phase.mbPerSecond) }, "%.0f", true},
-	{"TLS p50 µs", func(s sample) float64 {
-		return tlsFigure(s, "tls-rtt", func(p phase) float64 { return float64(p.P50) / 1e3 })
-	}, "%.1f", true},
-	{"TLS p99 µs", func(s sample) float64 {
-		return tlsFigure(s, "tls-rtt", func(p phase) float64 { return float64(p.P99) / 1e3 })
-	}, "%.1f", true},
-	{"allocs/dgram", func(s sample) float64 { return s.udpServer.AllocsPerD }, "%.2f", false},
+	{"UDP dgram/s", rate("udp"), "%.0f", true},
+	{"UDP p50 µs", p50("udp-rtt"), "%.1f", true},
+	{"UDP p99 µs", p99("udp-rtt"), "%.1f", true},
+	{"1200B recv dgram/s", rate("udp-recv"), "%.0f", true},
+	{"1200B burst dgram/s", rate("udp-burst"), "%.0f", true},
+	{"Unix small MB/s", mbps("unix"), "%.0f", true},
+	{"Unix bulk MB/s", mbps("unix-bulk"), "%.0f", true},
+	{"Unix p50 µs", p50("unix-rtt"), "%.1f", true},
+	{"Unix p99 µs", p99("unix-rtt"), "%.1f", true},
+	{"TLS bulk MB/s", mbps("tls-bulk"), "%.0f", true},
+	{"TLS p50 µs", p50("tls-rtt"), "%.1f", true},
+	{"TLS p99 µs", p99("tls-rtt"), "%.1f", true},
+	{"allocs/dgram", func(s sample) float64 {
+		if s.udpServer.Impl == cRef {
+			return math.NaN() // C's allocations are not counted
+		}
+		return s.udpServer.AllocsPerD
+	}, "%.2f", false},
 	{"idle CPU %", func(s sample) float64 { return 100 * s.idle }, "%.1f", false},
 }
 
-// tlsFigure is f of the TLS phase ph, or NaN for an implementation without TLS (gnet), which the
-// table shows as "no TLS".
-func tlsFigure(s sample, ph string, f func(phase) float64) float64 {
-	p, ok := s.phases[ph]
-	if !ok {
-		return math.NaN()
+// figure is f of phase ph, or NaN where the implementation does not serve that phase (gnet has no
+// TLS, the C reference serves UDP echo only), which the table shows as "—".
+func figure(ph string, f func(phase) float64) func(sample) float64 {
+	return func(s sample) float64 {
+		p, ok := s.phases[ph]
+		if !ok {
+			return math.NaN()
+		}
+		return f(p)
 	}
-	return f(p)
+}
+
+func rate(ph string) func(sample) float64 { return figure(ph, phase.perSecond) }
+func mbps(ph string) func(sample) float64 { return figure(ph, phase.mbPerSecond) }
+func p50(ph string) func(sample) float64 {
+	return figure(ph, func(p phase) float64 { return float64(p.P50) / 1e3 })
+}
+func p99(ph string) func(sample) float64 {
+	return figure(ph, func(p phase) float64 { return float64(p.P99) / 1e3 })
 }
 
 // busyPhases are the phases whose generator load the table's footer shows.
-var busyPhases = []string{"udp", "unix", "unix-bulk", "tls-bulk"}
+var busyPhases = []string{"udp", "udp-recv", "udp-burst", "unix", "unix-bulk", "tls-bulk"}
 
 // table is the medians of every implementation's rounds, in the order of c.impls.
 type table struct {
@@ -109,7 +123,7 @@ func (c *config) table(res map[string][]sample) table {
 func (t table) cell(i, j int) string {
 	col := columns[j]
 	if math.IsNaN(t.cells[i][j]) {
-		return "no TLS"
+		return "—"
 	}
 	s := fmt.Sprintf(col.form, t.cells[i][j])
 	if col.ratio && t.std[j] > 0 {
@@ -150,9 +164,9 @@ func (t table) text() string {
 
 func (t table) footer() string {
 	return fmt.Sprintf("Medians of %d rounds; (x) = ratio to std (for latencies, lower is better). "+
-		"Load generator busy (highest median): udp %.0f%%, unix %.0f%%, bulk %.0f%%, TLS bulk %.0f%% of a core. "+
-		"gnet has no TLS.\n",
-		t.rounds, 100*t.busy["udp"], 100*t.busy["unix"], 100*t.busy["unix-bulk"], 100*t.busy["tls-bulk"])
+		"Load generator busy (highest median): udp %.0f%%, 1200B recv %.0f%%, 1200B burst %.0f%%, unix %.0f%%, bulk %.0f%%, TLS bulk %.0f%% of a core. "+
+		"—: not served (gnet has no TLS; %s, the C reference, serves UDP echo only).\n",
+		t.rounds, 100*t.busy["udp"], 100*t.busy["udp-recv"], 100*t.busy["udp-burst"], 100*t.busy["unix"], 100*t.busy["unix-bulk"], 100*t.busy["tls-bulk"], cRef)
 }
 
 func (t table) markdown() string { return t.mdTable(t.cell) }
@@ -162,7 +176,7 @@ func (t table) spread() string {
 	return t.mdTable(func(i, j int) string {
 		form := columns[j].form
 		if math.IsNaN(t.lo[i][j]) {
-			return "no TLS"
+			return "—"
 		}
 		return fmt.Sprintf(form, t.lo[i][j]) + "–" + fmt.Sprintf(form, t.hi[i][j])
 	})

@@ -1,7 +1,10 @@
 // Command echoserver is aioloop's public benchmark target: a UDP and Unix-stream echo server with
 // one of three implementations, so that any load generator can compare them.
 //
-//	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-tls-unix PATH -tls-dir DIR] [-loops N] [-spin D]
+//	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-tls-unix PATH -tls-dir DIR] [-bulk-udp HOST:PORT] [-loops N] [-spin D]
+//
+// -bulk-udp serves the QUIC-sized phases' port (package wire): it counts what it receives,
+// answers a count query, and answers a burst request with a burst of datagrams.
 //
 // -tls-unix serves TLS echo on a second Unix socket, with DIR's server.pem and server.key (gnet
 // has no TLS: it refuses).
@@ -34,6 +37,8 @@ type Report struct {
 	UDPBytes    uint64  `json:"udp_bytes"`
 	StreamBytes uint64  `json:"stream_bytes"`
 	Conns       uint64  `json:"conns"`
+	Sunk        uint64  `json:"sunk"`       // datagrams counted on the bulk port
+	BurstSent   uint64  `json:"burst_sent"` // datagrams sent in bursts from the bulk port
 	Mallocs     uint64  `json:"mallocs"` // heap allocations since ready
 	AllocsPerDg float64 `json:"allocs_per_datagram"`
 	Seconds     float64 `json:"seconds"`     // wall time since ready
@@ -46,6 +51,7 @@ func main() {
 	unixPath := flag.String("unix", "", "Unix stream socket path to echo on")
 	tlsPath := flag.String("tls-unix", "", "Unix stream socket path to echo on with TLS")
 	tlsDir := flag.String("tls-dir", "", "with -tls-unix: the directory of server.pem and server.key")
+	bulkAddr := flag.String("bulk-udp", "", "UDP address of the bulk port (sink, count query, bursts), HOST:PORT")
 	loops := flag.Int("loops", 1, "aioloop: loops sharing the UDP port (SO_REUSEPORT)")
 	spin := flag.Duration("spin", 0, "aioloop: loop.Options.PollSpin, e.g. 10us")
 	asJSON := flag.Bool("json", false, "print the final report as JSON")
@@ -61,7 +67,7 @@ func main() {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 
-	cfg := echo.Config{UDP: *udpAddr, Unix: *unixPath, Loops: *loops, PollSpin: *spin, TLSUnix: *tlsPath}
+	cfg := echo.Config{UDP: *udpAddr, Unix: *unixPath, Loops: *loops, PollSpin: *spin, TLSUnix: *tlsPath, BulkUDP: *bulkAddr}
 	if *tlsPath != "" {
 		cert, err := tls.LoadX509KeyPair(filepath.Join(*tlsDir, "server.pem"), filepath.Join(*tlsDir, "server.key"))
 		if err != nil {
@@ -90,6 +96,9 @@ func main() {
 	if a := srv.UDPAddr(); a != "" {
 		fmt.Fprintln(os.Stderr, "echoserver:", *impl, "udp", a)
 	}
+	if a := srv.BulkAddr(); a != "" {
+		fmt.Fprintln(os.Stderr, "echoserver:", *impl, "bulk udp", a)
+	}
 	fmt.Println("ready")
 
 	<-stop
@@ -102,6 +111,7 @@ func main() {
 	st := srv.Stats()
 	err = srv.Close()
 	rep.Datagrams, rep.UDPBytes, rep.StreamBytes, rep.Conns = st.Datagrams, st.UDPBytes, st.StreamBytes, st.Conns
+	rep.Sunk, rep.BurstSent = st.Sunk, st.BurstSent
 	if st.Datagrams > 0 {
 		rep.AllocsPerDg = float64(rep.Mallocs) / float64(st.Datagrams)
 	}
@@ -115,6 +125,9 @@ func main() {
 	} else {
 		fmt.Printf("%s echoed %d datagrams (%d bytes) and %d Unix stream bytes on %d connections\n",
 			rep.Impl, rep.Datagrams, rep.UDPBytes, rep.StreamBytes, rep.Conns)
+		if *bulkAddr != "" {
+			fmt.Printf("bulk port: %d datagrams sunk, %d sent in bursts\n", rep.Sunk, rep.BurstSent)
+		}
 		fmt.Printf("%d allocations since ready (%.3f per datagram); CPU %.2f s in %.2f s\n",
 			rep.Mallocs, rep.AllocsPerDg, rep.CPUSeconds, rep.Seconds)
 	}

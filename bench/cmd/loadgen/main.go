@@ -3,6 +3,12 @@
 //
 //	loadgen -udp 127.0.0.1:9000 -unix /tmp/echo.sock [-phases udp,udp-rtt,unix,unix-bulk,unix-rtt]
 //	loadgen -tls-unix /tmp/tls.sock -tls-dir DIR [-phases tls-bulk,tls-rtt]
+//	loadgen -bulk-udp 127.0.0.1:9001 [-phases udp-recv,udp-burst]
+//
+// The QUIC-sized phases run against echoserver's bulk port (-bulk-udp): udp-recv (one way:
+// -bulk-size datagrams sent as fast as the generator can, -segments to a GSO send; the rate is what
+// the server counted) and udp-burst (-sockets sockets each keep 2 requests in flight for a burst
+// of -burst datagrams of -bulk-size bytes; the generator reads with GRO on).
 //
 // Phases: udp (throughput: -sockets sockets, -window datagrams in flight each, -size bytes), udp-rtt
 // (ping-pong, p50/p99/p999; loadgen polls for each reply unless -rtt-block), tls-bulk (crypto/tls
@@ -31,6 +37,10 @@ import (
 func main() {
 	udpAddr := flag.String("udp", "", "UDP echo server, HOST:PORT")
 	unixPath := flag.String("unix", "", "Unix stream echo server path")
+	bulkAddr := flag.String("bulk-udp", "", "bulk UDP port (echoserver -bulk-udp), HOST:PORT")
+	bulkSize := flag.Int("bulk-size", 1200, "udp-recv, udp-burst: payload bytes per datagram")
+	segments := flag.Int("segments", 32, "udp-recv: datagrams per GSO send (1: plain sends)")
+	burst := flag.Int("burst", 32, "udp-burst: datagrams per burst")
 	tlsPath := flag.String("tls-unix", "", "Unix stream TLS echo server path")
 	tlsDir := flag.String("tls-dir", "", "with -tls-unix: the directory of ca.pem, the server's authority")
 	phases := flag.String("phases", "", "comma-separated phases; default every phase the addresses allow")
@@ -61,8 +71,11 @@ func main() {
 		if *tlsPath != "" {
 			list = append(list, "tls-bulk", "tls-rtt")
 		}
+		if *bulkAddr != "" {
+			list = append(list, "udp-recv", "udp-burst")
+		}
 		if list == nil {
-			fail(fmt.Errorf("give -udp, -unix or both"))
+			fail(fmt.Errorf("give -udp, -unix, -tls-unix or -bulk-udp"))
 		}
 	}
 	span := load.Span{Warmup: *warmup, Duration: *duration, ServerPID: *serverPID}
@@ -78,6 +91,10 @@ func main() {
 			r, err = load.UDP{Addr: need(*udpAddr, "-udp", ph), Sockets: *sockets, Window: *window, Size: *size, Span: span}.Run()
 		case "udp-rtt":
 			r, err = load.RTT{Network: "udp", Addr: need(*udpAddr, "-udp", ph), Size: *size, Block: *block, Span: rttSpan}.Run()
+		case "udp-recv":
+			r, err = load.UDPRecv{Addr: need(*bulkAddr, "-bulk-udp", ph), Size: *bulkSize, Segments: *segments, Span: span}.Run()
+		case "udp-burst":
+			r, err = load.UDPBurst{Addr: need(*bulkAddr, "-bulk-udp", ph), Sockets: *sockets, Burst: *burst, Size: *bulkSize, Span: span}.Run()
 		case "unix":
 			r, err = load.Stream{Path: need(*unixPath, "-unix", ph), Conns: *conns, Msg: *size, Window: *msgs * *size, Span: span}.Run()
 		case "unix-bulk":
@@ -94,7 +111,7 @@ func main() {
 				r, err = p.Run()
 			}
 		default:
-			err = fmt.Errorf("unknown phase %q; want udp, udp-rtt, unix, unix-bulk, unix-rtt, tls-bulk or tls-rtt", ph)
+			err = fmt.Errorf("unknown phase %q; want udp, udp-rtt, udp-recv, udp-burst, unix, unix-bulk, unix-rtt, tls-bulk or tls-rtt", ph)
 		}
 		if err != nil {
 			fail(fmt.Errorf("%s: %w", ph, err))
