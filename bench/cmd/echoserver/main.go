@@ -39,7 +39,7 @@ type Report struct {
 	Conns       uint64  `json:"conns"`
 	Sunk        uint64  `json:"sunk"`       // datagrams counted on the bulk port
 	BurstSent   uint64  `json:"burst_sent"` // datagrams sent in bursts from the bulk port
-	Mallocs     uint64  `json:"mallocs"` // heap allocations since ready
+	Mallocs     uint64  `json:"mallocs"`    // heap allocations since ready
 	AllocsPerDg float64 `json:"allocs_per_datagram"`
 	Seconds     float64 `json:"seconds"`     // wall time since ready
 	CPUSeconds  float64 `json:"cpu_seconds"` // user+system CPU time since ready
