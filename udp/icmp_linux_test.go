@@ -2,6 +2,7 @@ package udp_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,5 +98,43 @@ func TestICMPErrorsDuringStagedReplies(t *testing.T) {
 		if !errors.As(err, &ie) || ie.Dest != deadAddr {
 			t.Fatalf("ErrorReceived(%v); want an *ICMPError for %v", err, deadAddr)
 		}
+	}
+}
+
+// A flush of staged replies that starts with the error of the flush before it: the staging fills
+// (udp.Staging replies) with a datagram to a dead port last, so its port unreachable is pending
+// when the next flush's first datagram, to the live client, goes. That send fails with the other
+// datagram's error; the transport reports it from the queue, naming the dead port, and sends the
+// live reply again: it arrives, and no bare ECONNREFUSED is reported.
+func TestICMPErrorPendingAtTheStartOfAFlushIsNotTheReplysError(t *testing.T) {
+	l := newLoop(t)
+	deadAddr := closedPort(t, l, "127.0.0.1")
+	srv, sr := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0", ICMPErrors: true})
+	sr.onData = func(r *recorder, data []byte, from udp.Addr) {
+		for i := range udp.Staging - 1 {
+			r.t.SendTo(fmt.Appendf(nil, "fill %02d", i), from)
+		}
+		r.t.SendTo([]byte("to nobody"), deadAddr) // fills the staging: flushed before the next
+		r.t.SendTo([]byte("after the error"), from)
+	}
+	cli, cr := endpoint(t, l, udp.Options{RemoteAddr: srv.LocalAddr().String()})
+	cr.onData = func(r *recorder, data []byte, _ udp.Addr) {
+		if string(data) == "after the error" {
+			l.CallLater(20*time.Millisecond, l.Stop)
+		}
+	}
+	l.CallSoon(func() { cli.Send([]byte("ping")) })
+	l.CallLater(2*time.Second, l.Stop)
+	run(t, l)
+	if len(cr.got) != udp.Staging || cr.got[len(cr.got)-1].data != "after the error" {
+		t.Fatalf("the client got %d datagrams of %d, the last %q; want the reply after the error last",
+			len(cr.got), udp.Staging, cr.got[len(cr.got)-1].data)
+	}
+	if len(sr.errs) != 1 {
+		t.Fatalf("ErrorReceived %v; want the dead port's error alone", sr.errs)
+	}
+	var ie *udp.ICMPError
+	if !errors.As(sr.errs[0], &ie) || ie.Dest != deadAddr {
+		t.Fatalf("ErrorReceived(%v); want an *ICMPError for %v", sr.errs[0], deadAddr)
 	}
 }
