@@ -79,7 +79,7 @@ func TestBufferAndFragmentOptions(t *testing.T) {
 		{udp.Options{LocalAddr: "127.0.0.1:0", ReceiveBuffer: -1}, "Options.ReceiveBuffer is -1"},
 		{udp.Options{LocalAddr: "127.0.0.1:0", SendBuffer: -2}, "Options.SendBuffer is -2"},
 		{udp.Options{LocalAddr: "/tmp/y.sock", DontFragment: true}, "Options.DontFragment is for IP endpoints"},
-		{udp.Options{Sock: os.Stdin, ReceiveBuffer: 1}, "Options.Sock excludes Options.ReceiveBuffer"},
+		{udp.Options{Sock: os.Stdin, SendBuffer: -1}, "Options.SendBuffer is -1"},
 	} {
 		if _, _, err := udp.CreateDatagramEndpoint(t.Context(), l, never, c.opts); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: %v; want %q", c.opts, err, c.want)

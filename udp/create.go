@@ -94,7 +94,7 @@ func create(ctx context.Context, l *loop.Loop, noFactory bool, factory func() Pr
 	}
 	t := &Transport{l: l, fd: -1, reading: true}
 	if opts.Sock != nil {
-		err = t.adopt(opts.Sock)
+		err = t.adopt(opts.Sock, &opts)
 	} else {
 		var eps []endpoint
 		if eps, err = opts.resolve(ctx, l, family); err == nil {
@@ -178,32 +178,8 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 			return fmt.Errorf("udp: Options.AllowBroadcast: %w", err)
 		}
 	}
-	if err := sock.SetBuffers(fd, opts.ReceiveBuffer, opts.SendBuffer); err != nil {
-		return fmt.Errorf("udp: Options.ReceiveBuffer or SendBuffer: %w", err)
-	}
-	if ep.family != syscall.AF_UNIX && runtime.GOOS == "linux" {
-		if err := t.setOffload(fd, opts); err != nil {
-			return fmt.Errorf("udp: Options.GRO or GSO: %w", err)
-		}
-	} else {
-		t.off = OffloadState{GROWhyNot: "Linux IP endpoints only", GSOWhyNot: "Linux IP endpoints only"}
-	}
-	if opts.ICMPErrors {
-		if err := sock.SetRecvErr(fd, ep.family); err != nil {
-			return fmt.Errorf("udp: Options.ICMPErrors: %w", err)
-		}
-		t.wantErrq = true
-	}
-	if opts.DontFragment {
-		if err := sock.SetDontFragment(fd, ep.family); err != nil {
-			return fmt.Errorf("udp: Options.DontFragment: %w", err)
-		}
-	}
-	if opts.ReceiveInfo != 0 {
-		if err := sock.SetRecvInfo(fd, ep.family, int(opts.ReceiveInfo)); err != nil {
-			return fmt.Errorf("udp: Options.ReceiveInfo: %w", err)
-		}
-		t.recvInfo = opts.ReceiveInfo
+	if err := t.setFeatures(opts, false); err != nil {
+		return err
 	}
 	if ep.local.IsValid() {
 		if ep.family == syscall.AF_UNIX {
@@ -238,8 +214,46 @@ func (t *Transport) open(ep endpoint, opts *Options) error {
 	return nil
 }
 
-// adopt takes a duplicate of an existing datagram socket. On error, t.fd is the caller's to close.
-func (t *Transport) adopt(c syscall.Conn) error {
+// setFeatures applies the per-socket features of opts (buffers, offload, error queue, Don't
+// Fragment, receive information) to t's socket, new or handed over (adopted). check has refused
+// the IP-only ones for AF_UNIX when the options fix the family; adopt does when the socket does.
+func (t *Transport) setFeatures(opts *Options, adopted bool) error {
+	fd := t.fd
+	if err := sock.SetBuffers(fd, opts.ReceiveBuffer, opts.SendBuffer); err != nil {
+		return fmt.Errorf("udp: Options.ReceiveBuffer or SendBuffer: %w", err)
+	}
+	if t.family == syscall.AF_UNIX || runtime.GOOS != "linux" {
+		t.off = OffloadState{GROWhyNot: "Linux IP endpoints only", GSOWhyNot: "Linux IP endpoints only"}
+		return nil // the IP-only features were refused before
+	}
+	if err := t.setOffload(fd, opts, adopted); err != nil {
+		return fmt.Errorf("udp: Options.GRO or GSO: %w", err)
+	}
+	if opts.ICMPErrors {
+		if err := sock.SetRecvErr(fd, t.family); err != nil {
+			return fmt.Errorf("udp: Options.ICMPErrors: %w", err)
+		}
+		t.wantErrq = true
+	} else if adopted {
+		t.wantErrq = sock.RecvErrOn(fd, t.family) // the caller's: EPOLLERR until drained
+	}
+	if opts.DontFragment {
+		if err := sock.SetDontFragment(fd, t.family); err != nil {
+			return fmt.Errorf("udp: Options.DontFragment: %w", err)
+		}
+	}
+	if opts.ReceiveInfo != 0 {
+		if err := sock.SetRecvInfo(fd, t.family, int(opts.ReceiveInfo)); err != nil {
+			return fmt.Errorf("udp: Options.ReceiveInfo: %w", err)
+		}
+		t.recvInfo = opts.ReceiveInfo
+	}
+	return nil
+}
+
+// adopt takes a duplicate of an existing datagram socket and applies opts' per-socket features
+// to it. On error, t.fd is the caller's to close.
+func (t *Transport) adopt(c syscall.Conn, opts *Options) error {
 	rc, err := c.SyscallConn()
 	if err != nil {
 		return fmt.Errorf("udp: Options.Sock: %w", err)
@@ -255,16 +269,16 @@ func (t *Transport) adopt(c syscall.Conn) error {
 	if t.family == 0 {
 		return errors.New("udp: Options.Sock is not an IPv4, IPv6 or Unix socket")
 	}
-	if t.family != syscall.AF_UNIX && runtime.GOOS == "linux" {
-		// What the caller may have set on the socket must not surprise the transport: GRO
-		// (coalesced buffers, which the transport splits only when it knows: so it turns GRO on
-		// itself, as for its own sockets), and an error queue (EPOLLERR until drained).
-		if err := t.setOffload(t.fd, &Options{}); err != nil {
-			return fmt.Errorf("udp: Options.Sock: %w", err)
+	if t.family == syscall.AF_UNIX {
+		if err := opts.ipOnly(); err != nil {
+			return fmt.Errorf("%w (Options.Sock is an AF_UNIX socket)", err)
 		}
-		t.wantErrq = sock.RecvErrOn(t.fd, t.family)
-	} else {
-		t.off = OffloadState{GROWhyNot: "Linux IP endpoints only", GSOWhyNot: "Linux IP endpoints only"}
+	}
+	// What the caller may have set on the socket must not surprise the transport: GRO (coalesced
+	// buffers, which the transport splits only when it knows: so it sets GRO as the options say,
+	// on by default, as for its own sockets), and an error queue (EPOLLERR until drained).
+	if err := t.setFeatures(opts, true); err != nil {
+		return err
 	}
 	return t.readAddrs()
 }

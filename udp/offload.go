@@ -39,11 +39,16 @@ type OffloadState struct {
 // Offload reports the transport's segmentation offloads. Loop-only.
 func (t *Transport) Offload() OffloadState { return t.off }
 
-// setOffload applies Options.GRO and Options.GSO to a new IP socket.
-func (t *Transport) setOffload(fd int, opts *Options) error {
+// setOffload applies Options.GRO and Options.GSO to an IP socket, new or handed over (adopted).
+func (t *Transport) setOffload(fd int, opts *Options, adopted bool) error {
 	t.off = OffloadState{GROWhyNot: "off (Options.GRO)", GSOWhyNot: "off (Options.GSO)"}
+	if opts.GRO == OffloadOff && adopted {
+		// A socket handed over may have GRO on: coalesced buffers must not reach the protocol
+		// unsplit. A kernel without UDP_GRO has it off anyway.
+		sock.SetGRO(fd, false)
+	}
 	if opts.GRO != OffloadOff {
-		if err := sock.SetGRO(fd); err != nil {
+		if err := sock.SetGRO(fd, true); err != nil {
 			if opts.GRO == OffloadOn {
 				return err
 			}

@@ -46,17 +46,22 @@ type Options struct {
 	// instance os.NewFile(uintptr(fd), name), or a *net.UDPConn or *net.UnixConn). The transport
 	// works on its own duplicate of the descriptor and closes that; the caller's object is left
 	// open and should be closed by the caller. The duplicate shares the caller's open file, so the
-	// caller's socket becomes non-blocking too, as asyncio makes it. Sock excludes every other
-	// field.
+	// caller's socket becomes non-blocking too, as asyncio makes it. Sock excludes the fields
+	// that make or address a socket (LocalAddr, RemoteAddr, Family, Flags, ReusePort,
+	// AllowBroadcast), as asyncio's sock excludes its socket modifiers; the per-socket features
+	// (ReceiveInfo, ReceiveBuffer, SendBuffer, DontFragment, ICMPErrors, GRO, GSO) are set on it,
+	// and so on the caller's socket too, which shares them (the IP-only ones are refused for an
+	// AF_UNIX socket, naming the field, before the transport uses it).
 	Sock syscall.Conn
 	// ReuseAddress is reuse_address, which asyncio removed: true is always refused with
 	// ErrReuseAddress.
 	ReuseAddress bool
 	// ReceiveInfo asks the kernel for per-datagram information (InfoDestination, InfoTOS,
 	// InfoTTL, InfoTime), which a protocol with an InfoReceiver method receives with each
-	// datagram. asyncio has no such option. IP endpoints on Linux only; a bad bit, AF_UNIX, Sock
-	// or another system is refused before any socket is made. Without it nothing changes: no
-	// control buffers are read, and nothing is paid.
+	// datagram. asyncio has no such option. IP endpoints on Linux only; a bad bit, AF_UNIX or
+	// another system is refused before any socket is made (for Options.Sock, before the
+	// transport uses it). Without it nothing changes: no control buffers are read, and nothing
+	// is paid.
 	ReceiveInfo Info
 	// ReceiveBuffer and SendBuffer ask for socket buffers of that many bytes (SO_RCVBUF,
 	// SO_SNDBUF); 0 keeps the system's default (208 KiB for receive on a stock Linux, which a
@@ -113,6 +118,25 @@ func isUnixPath(s string) bool {
 		strings.HasPrefix(s, "@")
 }
 
+// ipOnly refuses, for an AF_UNIX endpoint, the options that only IP endpoints have.
+func (o *Options) ipOnly() error {
+	switch {
+	case o.ReusePort:
+		return errors.New("udp: Options.ReusePort is for IP endpoints, not AF_UNIX")
+	case o.AllowBroadcast:
+		return errors.New("udp: Options.AllowBroadcast is for IP endpoints, not AF_UNIX")
+	case o.ReceiveInfo != 0:
+		return errors.New("udp: Options.ReceiveInfo is for IP endpoints, not AF_UNIX")
+	case o.DontFragment:
+		return errors.New("udp: Options.DontFragment is for IP endpoints, not AF_UNIX")
+	case o.ICMPErrors:
+		return errors.New("udp: Options.ICMPErrors is for IP endpoints, not AF_UNIX")
+	case o.GRO == OffloadOn || o.GSO == OffloadOn:
+		return errors.New("udp: Options.GRO and GSO are for IP endpoints, not AF_UNIX")
+	}
+	return nil
+}
+
 // check refuses bad options and bad combinations, naming the field, before any socket or lookup.
 // It returns the family when the options already fix it (0 when the addresses must tell).
 func (o *Options) check() (family int, err error) {
@@ -126,10 +150,7 @@ func (o *Options) check() (family int, err error) {
 			on   bool
 		}{
 			{"LocalAddr", o.LocalAddr != ""}, {"RemoteAddr", o.RemoteAddr != ""}, {"Family", o.Family != 0},
-			{"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort},
-			{"AllowBroadcast", o.AllowBroadcast}, {"ReceiveInfo", o.ReceiveInfo != 0},
-			{"ReceiveBuffer", o.ReceiveBuffer != 0}, {"SendBuffer", o.SendBuffer != 0}, {"DontFragment", o.DontFragment},
-			{"ICMPErrors", o.ICMPErrors}, {"GRO", o.GRO != OffloadAuto}, {"GSO", o.GSO != OffloadAuto},
+			{"Flags", o.Flags != 0}, {"ReusePort", o.ReusePort}, {"AllowBroadcast", o.AllowBroadcast},
 		} {
 			if f.on {
 				set = append(set, f.name)
@@ -138,7 +159,6 @@ func (o *Options) check() (family int, err error) {
 		if len(set) > 0 {
 			return 0, fmt.Errorf("udp: Options.Sock excludes Options.%s: the socket is already made", strings.Join(set, ", Options."))
 		}
-		return 0, nil
 	}
 	switch {
 	case o.ReceiveInfo&^infoAll != 0:
@@ -157,6 +177,8 @@ func (o *Options) check() (family int, err error) {
 		return 0, fmt.Errorf("udp: Options.ReceiveBuffer is %d; want > 0, or 0 for the system's default", o.ReceiveBuffer)
 	case o.SendBuffer < 0:
 		return 0, fmt.Errorf("udp: Options.SendBuffer is %d; want > 0, or 0 for the system's default", o.SendBuffer)
+	case o.Sock != nil:
+		return 0, nil // the socket tells its family (adopt)
 	}
 	if o.Flags&^knownFlags != 0 {
 		return 0, fmt.Errorf("udp: Options.Flags has unknown bits %#x; known: FlagNumericHost, FlagNumericServ", o.Flags&^knownFlags)
@@ -172,19 +194,8 @@ func (o *Options) check() (family int, err error) {
 		return 0, fmt.Errorf("udp: Options.Family %d is not AF_INET, AF_INET6 or AF_UNIX", o.Family)
 	}
 	if family == syscall.AF_UNIX {
-		switch {
-		case o.ReusePort:
-			return 0, errors.New("udp: Options.ReusePort is for IP endpoints, not AF_UNIX")
-		case o.AllowBroadcast:
-			return 0, errors.New("udp: Options.AllowBroadcast is for IP endpoints, not AF_UNIX")
-		case o.ReceiveInfo != 0:
-			return 0, errors.New("udp: Options.ReceiveInfo is for IP endpoints, not AF_UNIX")
-		case o.DontFragment:
-			return 0, errors.New("udp: Options.DontFragment is for IP endpoints, not AF_UNIX")
-		case o.ICMPErrors:
-			return 0, errors.New("udp: Options.ICMPErrors is for IP endpoints, not AF_UNIX")
-		case o.GRO == OffloadOn || o.GSO == OffloadOn:
-			return 0, errors.New("udp: Options.GRO and GSO are for IP endpoints, not AF_UNIX")
+		if err := o.ipOnly(); err != nil {
+			return 0, err
 		}
 		for _, a := range []struct{ name, path string }{{"LocalAddr", o.LocalAddr}, {"RemoteAddr", o.RemoteAddr}} {
 			if len(a.path) > sock.PathLimit(a.path) {

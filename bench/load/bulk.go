@@ -198,7 +198,7 @@ func (u *UDPBurst) run() (Result, error) {
 		if socks[i].fd, err = dial(u.Addr); err != nil {
 			return Result{}, err
 		}
-		if err := sock.SetGRO(socks[i].fd); err != nil {
+		if err := sock.SetGRO(socks[i].fd, true); err != nil {
 			return Result{}, fmt.Errorf("load: UDPBurst: UDP_GRO: %w", err)
 		}
 		if err := ep.add(socks[i].fd, i); err != nil {

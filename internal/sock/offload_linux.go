@@ -19,9 +19,14 @@ import (
 // 128).
 const MaxSegments = 64
 
-// SetGRO turns UDP_GRO on: the kernel may coalesce datagrams of one flow into one receive.
-func SetGRO(fd int) error {
-	return os.NewSyscallError("setsockopt UDP_GRO", unix.SetsockoptInt(fd, unix.SOL_UDP, unix.UDP_GRO, 1))
+// SetGRO turns UDP_GRO on (the kernel may coalesce datagrams of one flow into one receive) or
+// off.
+func SetGRO(fd int, on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return os.NewSyscallError("setsockopt UDP_GRO", unix.SetsockoptInt(fd, unix.SOL_UDP, unix.UDP_GRO, v))
 }
 
 // ProbeGSO reports whether the kernel has UDP GSO (a getsockopt of UDP_SEGMENT answers), and why

@@ -8,7 +8,7 @@ import "syscall"
 const MaxSegments = 64
 
 // SetGRO is Linux's for now.
-func SetGRO(int) error { return errNoInfo }
+func SetGRO(int, bool) error { return errNoInfo }
 
 // ProbeGSO: Linux's for now.
 func ProbeGSO(int) (bool, string) { return false, "GSO is supported on Linux only for now" }
