@@ -27,6 +27,10 @@ type aioServer struct {
 
 func startAioloop(cfg Config) (_ Server, err error) {
 	s := &aioServer{errs: make([]error, cfg.Loops)}
+	offload := udp.OffloadAuto
+	if cfg.NoOffload {
+		offload = udp.OffloadOff
+	}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -44,7 +48,7 @@ func startAioloop(cfg Config) (_ Server, err error) {
 		addr := cfg.UDP
 		for _, l := range s.loops {
 			t, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return &udpEcho{c: &s.counters} },
-				udp.Options{LocalAddr: addr, ReusePort: cfg.Loops > 1})
+				udp.Options{LocalAddr: addr, ReusePort: cfg.Loops > 1, GRO: offload, GSO: offload})
 			if err != nil {
 				return nil, err
 			}
@@ -55,7 +59,7 @@ func startAioloop(cfg Config) (_ Server, err error) {
 	}
 	if cfg.BulkUDP != "" {
 		t, _, err := udp.CreateDatagramEndpoint(context.Background(), s.loops[0], func() udp.Protocol { return &udpBulk{c: &s.counters} },
-			udp.Options{LocalAddr: cfg.BulkUDP})
+			udp.Options{LocalAddr: cfg.BulkUDP, GRO: offload, GSO: offload})
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,9 @@ type Config struct {
 	Loops int
 	// PollSpin is aioloop's loop.Options.PollSpin; refused by the other implementations.
 	PollSpin time.Duration
+	// NoOffload turns aioloop's UDP segmentation offload off (udp.Options GRO and GSO at
+	// OffloadOff; by default both are on where the kernel has them); refused by the others.
+	NoOffload bool
 	// TLSUnix is the path of a Unix stream socket to echo on with TLS (TLS, which must hold the
 	// certificate); "" for none. gnet has no TLS and refuses it.
 	TLSUnix string
@@ -79,8 +82,8 @@ func Start(impl string, cfg Config) (Server, error) {
 	if cfg.Loops < 0 {
 		return nil, fmt.Errorf("echo: Loops is %d; want >= 1", cfg.Loops)
 	}
-	if impl != "aioloop" && (cfg.Loops != 1 || cfg.PollSpin != 0) {
-		return nil, fmt.Errorf("echo: Loops and PollSpin are aioloop's; %s serves with its own single loop", impl)
+	if impl != "aioloop" && (cfg.Loops != 1 || cfg.PollSpin != 0 || cfg.NoOffload) {
+		return nil, fmt.Errorf("echo: Loops, PollSpin and NoOffload are aioloop's; %s serves with its own single loop", impl)
 	}
 	switch impl {
 	case "aioloop":

@@ -70,8 +70,8 @@ func TestBadConfigIsRefused(t *testing.T) {
 	}{
 		{"aioloop", echo.Config{}, "nothing to serve"},
 		{"nope", echo.Config{UDP: "127.0.0.1:0"}, `unknown implementation "nope"`},
-		{"std", echo.Config{UDP: "127.0.0.1:0", Loops: 2}, "Loops and PollSpin are aioloop's"},
-		{"gnet", echo.Config{UDP: "127.0.0.1:0", PollSpin: time.Microsecond}, "Loops and PollSpin are aioloop's"},
+		{"std", echo.Config{UDP: "127.0.0.1:0", Loops: 2}, "Loops, PollSpin and NoOffload are aioloop's"},
+		{"gnet", echo.Config{UDP: "127.0.0.1:0", PollSpin: time.Microsecond}, "Loops, PollSpin and NoOffload are aioloop's"},
 		{"aioloop", echo.Config{UDP: "127.0.0.1:0", Loops: -1}, "Loops is -1"},
 	} {
 		s, err := echo.Start(c.impl, c.cfg)

@@ -60,6 +60,7 @@ const cRef = "c-epoll"
 var allImpls = []impl{
 	{name: "aioloop", args: []string{"-impl", "aioloop"}},
 	{name: "aioloop-spin", args: []string{"-impl", "aioloop", "-spin", "10us"}},
+	{name: "aioloop-nooffload", args: []string{"-impl", "aioloop", "-offload=false"}},
 	{name: "std", args: []string{"-impl", "std"}},
 	{name: "gnet", args: []string{"-impl", "gnet"}},
 	{name: cRef, bin: "udpecho", udpOnly: true},
@@ -80,7 +81,7 @@ func main() {
 	flag.DurationVar(&c.rtt, "rtt", 500*time.Millisecond, "measured time of each ping-pong phase")
 	flag.DurationVar(&c.idle, "idle", 300*time.Millisecond, "how long to measure each UDP server's CPU use before any load (0: not)")
 	flag.DurationVar(&c.warmup, "warmup", 150*time.Millisecond, "unmeasured time before each phase")
-	names := flag.String("impls", "", "implementations, in table order (default aioloop,aioloop-spin,std,gnet,"+cRef+"; "+cRef+" only where built)")
+	names := flag.String("impls", "", "implementations, in table order (default aioloop,aioloop-spin,aioloop-nooffload,std,gnet,"+cRef+"; "+cRef+" only where built)")
 	flag.StringVar(&c.bin, "bin", "", "directory of echoserver and loadgen (default: this program's)")
 	cpus := flag.String("cpus", "", "server core,load generator core (default: the second and first this process may use; pinned when taskset exists)")
 	flag.StringVar(&c.markdown, "markdown", "", "also write BENCHMARKS.md-style results to this file")
@@ -127,7 +128,7 @@ func (c *config) setup(names, cpus string) error {
 		c.bin = filepath.Dir(exe)
 	}
 	if names == "" {
-		names = "aioloop,aioloop-spin,std,gnet," + cRef
+		names = "aioloop,aioloop-spin,aioloop-nooffload,std,gnet," + cRef
 		if _, err := os.Stat(filepath.Join(c.bin, "udpecho")); err != nil {
 			names = strings.TrimSuffix(names, ","+cRef)
 			fmt.Fprintf(os.Stderr, "demo: no udpecho in %s (make bench-build builds it where a C compiler exists): no %s row\n", c.bin, cRef)

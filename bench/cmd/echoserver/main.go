@@ -1,7 +1,7 @@
 // Command echoserver is aioloop's public benchmark target: a UDP and Unix-stream echo server with
 // one of three implementations, so that any load generator can compare them.
 //
-//	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-tls-unix PATH -tls-dir DIR] [-bulk-udp HOST:PORT] [-loops N] [-spin D]
+//	echoserver [-impl aioloop|std|gnet] [-udp HOST:PORT] [-unix PATH] [-tls-unix PATH -tls-dir DIR] [-bulk-udp HOST:PORT] [-loops N] [-spin D] [-offload=false]
 //
 // -bulk-udp serves the QUIC-sized phases' port (package wire): it counts what it receives,
 // answers a count query, and answers a burst request with a burst of datagrams.
@@ -54,6 +54,7 @@ func main() {
 	bulkAddr := flag.String("bulk-udp", "", "UDP address of the bulk port (sink, count query, bursts), HOST:PORT")
 	loops := flag.Int("loops", 1, "aioloop: loops sharing the UDP port (SO_REUSEPORT)")
 	spin := flag.Duration("spin", 0, "aioloop: loop.Options.PollSpin, e.g. 10us")
+	offload := flag.Bool("offload", true, "aioloop: UDP GRO and GSO where the kernel has them (false: udp.OffloadOff)")
 	asJSON := flag.Bool("json", false, "print the final report as JSON")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile, from ready to exit, to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile at exit to this file")
@@ -67,7 +68,7 @@ func main() {
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 
-	cfg := echo.Config{UDP: *udpAddr, Unix: *unixPath, Loops: *loops, PollSpin: *spin, TLSUnix: *tlsPath, BulkUDP: *bulkAddr}
+	cfg := echo.Config{UDP: *udpAddr, Unix: *unixPath, Loops: *loops, PollSpin: *spin, NoOffload: !*offload, TLSUnix: *tlsPath, BulkUDP: *bulkAddr}
 	if *tlsPath != "" {
 		cert, err := tls.LoadX509KeyPair(filepath.Join(*tlsDir, "server.pem"), filepath.Join(*tlsDir, "server.key"))
 		if err != nil {
