@@ -9,8 +9,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: demo examples bench-build benchmarks profile test fmt-check vet race allocs bench-test cross bench cover lint test-windows
 
-# The side-by-side benchmark (bench/cmd/demo): aioloop, std and gnet echo servers pinned to one
-# core, the load generator to another, about a minute. DEMO_FLAGS=-long for a steadier run.
+# The side-by-side benchmark (bench/cmd/demo): aioloop, std, gnet and C echo servers pinned to one
+# core, the load generator to another, about two and a half minutes. DEMO_FLAGS=-long for a
+# steadier run.
 demo: bench-build
 	bench/bin/demo $(DEMO_FLAGS)
 
@@ -26,7 +27,7 @@ bench-build:
 	@if command -v $(CC) >/dev/null; then $(CC) -O2 -Wall -o bench/bin/udpecho bench/cref/udpecho.c; \
 	else echo "bench-build: no C compiler ($(CC)): the demo runs without the C reference row"; fi
 
-# BENCHMARKS.md, regenerated from a long demo run (about 8 minutes).
+# BENCHMARKS.md, regenerated from a long demo run (about 17 minutes).
 benchmarks: bench-build
 	bench/bin/demo -long -markdown BENCHMARKS.md
 

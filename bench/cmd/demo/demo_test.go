@@ -39,12 +39,12 @@ func TestDemoEndToEnd(t *testing.T) {
 		}
 	}
 	std := table[strings.Index(table, "\nstd "):]
-	if std = std[:strings.Index(std[1:], "\n")+1]; strings.Count(std, "(1.00x)") != 12 {
+	if std = std[:strings.Index(std[1:], "\n")+1]; strings.Count(std, "(1.00x)") != 14 {
 		t.Errorf("std's ratios to itself are not 1.00: %q", std)
 	}
 	if haveC {
 		c := table[strings.Index(table, "\n"+cRef+" "):]
-		if c = c[:strings.Index(c[1:], "\n")+1]; strings.Count(c, "—") != 10 || !strings.Contains(c, "x)") {
+		if c = c[:strings.Index(c[1:], "\n")+1]; strings.Count(c, "—") != 11 || !strings.Contains(c, "x)") {
 			t.Errorf("the C reference row should show UDP echo alone: %q", c)
 		}
 	}

@@ -75,7 +75,7 @@ func (im impl) program() string {
 
 func main() {
 	var c config
-	long := flag.Bool("long", false, "a longer, steadier run: 7 rounds of 3 s phases (about 8 minutes)")
+	long := flag.Bool("long", false, "a longer, steadier run: 7 rounds of 3 s phases (about 17 minutes)")
 	flag.IntVar(&c.rounds, "rounds", 3, "rounds; each runs every implementation once")
 	flag.DurationVar(&c.duration, "duration", time.Second, "measured time of each throughput phase")
 	flag.DurationVar(&c.rtt, "rtt", 500*time.Millisecond, "measured time of each ping-pong phase")

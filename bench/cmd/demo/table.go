@@ -19,9 +19,11 @@ type column struct {
 
 var columns = []column{
 	{"UDP dgram/s", rate("udp"), "%.0f", true},
+	{"UDP srv ns/dgram", serverCost("udp"), "%.0f", true},
 	{"UDP p50 µs", p50("udp-rtt"), "%.1f", true},
 	{"UDP p99 µs", p99("udp-rtt"), "%.1f", true},
 	{"1200B recv dgram/s", rate("udp-recv"), "%.0f", true},
+	{"1200B recv srv ns/dgram", serverCost("udp-recv"), "%.0f", true},
 	{"1200B burst dgram/s", rate("udp-burst"), "%.0f", true},
 	{"Unix small MB/s", mbps("unix"), "%.0f", true},
 	{"Unix bulk MB/s", mbps("unix-bulk"), "%.0f", true},
@@ -52,6 +54,12 @@ func figure(ph string, f func(phase) float64) func(sample) float64 {
 }
 
 func rate(ph string) func(sample) float64 { return figure(ph, phase.perSecond) }
+
+// serverCost is the server's CPU time per message of phase ph, in nanoseconds: what the server
+// spends on each, whether or not the generator is what limits the rate.
+func serverCost(ph string) func(sample) float64 {
+	return figure(ph, func(p phase) float64 { return p.Server * 1e9 / p.perSecond() })
+}
 func mbps(ph string) func(sample) float64 { return figure(ph, phase.mbPerSecond) }
 func p50(ph string) func(sample) float64 {
 	return figure(ph, func(p phase) float64 { return float64(p.P50) / 1e3 })
