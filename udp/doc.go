@@ -52,7 +52,11 @@
 //
 // Flow control is asyncio's: each queued datagram counts its length plus 8 bytes; strictly above the
 // high-water mark (64 KiB by default) the protocol's PauseWriting is called, and at or below the
-// low-water mark (16 KiB) ResumeWriting.
+// low-water mark (16 KiB) ResumeWriting. Beyond asyncio, the queue has a hard cap (16 MiB unless
+// SetWriteBufferMax says otherwise): a datagram that would pass it is dropped and the send returns
+// (or a staged reply's ErrorReceived gets) a *WriteBufferFullError, the endpoint staying open, so
+// that a protocol that ignores PauseWriting cannot make a destination that never reads grow the
+// process without bound.
 //
 // # Errors in the protocol
 //

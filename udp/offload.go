@@ -122,8 +122,7 @@ func (t *Transport) SendSegments(data []byte, segment int, to Addr) error {
 			return nil
 		}
 	}
-	t.enqueue(data, &sa, &noInfo, segment)
-	return nil
+	return t.enqueue(data, &sa, &noInfo, segment)
 }
 
 // sendEach sends a run as single datagrams.

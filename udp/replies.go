@@ -64,6 +64,10 @@ func (t *Transport) flushReplies() {
 		}
 		if sock.Temporary(err) {
 			for i := range msgs {
+				if err := t.flow.Check("udp", t.size, len(msgs[i].Data)+overhead); err != nil {
+					t.errs = append(t.errs, err) // accepted, and dropped: ErrorReceived says so
+					continue
+				}
 				t.queueCopy(msgs[i].Data, &msgs[i].To, &msgs[i].Info, msgs[i].Segment)
 			}
 			t.setInterest()

@@ -23,8 +23,20 @@ var (
 	// ErrDestination: SendTo a connected endpoint with another address (asyncio's ValueError), or
 	// an address of the wrong family.
 	ErrDestination = errors.New("udp: invalid destination")
-	errClosed      = fmt.Errorf("udp: transport is closing: %w", net.ErrClosed)
+	// ErrWriteBufferFull: a datagram would have taken the queue above its cap
+	// (SetWriteBufferMax) and was dropped. The error itself is a *WriteBufferFullError. The same
+	// value as unixstream.ErrWriteBufferFull.
+	ErrWriteBufferFull = flow.ErrFull
+	errClosed          = fmt.Errorf("udp: transport is closing: %w", net.ErrClosed)
 )
+
+// WriteBufferFullError says how full a send would have made the queue, and its cap.
+type WriteBufferFullError = flow.FullError
+
+// DefaultWriteBufferMax is the queue's hard cap unless SetWriteBufferMax sets another: 16 MiB,
+// 256 times the default high-water mark, so that a protocol that stops at PauseWriting never
+// comes near it.
+const DefaultWriteBufferMax = flow.DefaultMax
 
 // TruncatedError reports a datagram larger than the receive buffer: it was dropped, not delivered
 // cut. Only Unix datagram sockets can carry one.
@@ -142,6 +154,20 @@ func (t *Transport) WriteBufferSize() int { return t.size }
 // WriteBufferLimits returns the low- and high-water marks (asyncio's get_write_buffer_limits).
 func (t *Transport) WriteBufferLimits() (low, high int) { return t.flow.Limits() }
 
+// WriteBufferMax returns the queue's hard cap in bytes (math.MaxInt: none); beyond asyncio.
+// Loop-only.
+func (t *Transport) WriteBufferMax() int { return t.flow.Max() }
+
+// SetWriteBufferMax sets the queue's hard cap, counted as WriteBufferSize counts: max bytes, 0
+// for the default (DefaultWriteBufferMax, 16 MiB), a negative max for none (asyncio's queue, which
+// grows while the protocol ignores PauseWriting). A datagram that would take the queue above it is
+// dropped and the endpoint stays open (one slow destination must not end a server's endpoint):
+// SendTo, SendToInfo and SendSegments return a *WriteBufferFullError (matching
+// ErrWriteBufferFull), and a staged reply that meets the cap is reported to ErrorReceived the same
+// way after its batch. The cap applies to later sends; what is queued stays. Loop-only; beyond
+// asyncio.
+func (t *Transport) SetWriteBufferMax(max int) { t.flow.SetMax(max) }
+
 // SetWriteBufferLimits sets the water marks (asyncio's set_write_buffer_limits). A negative value
 // is asyncio's None: with both negative, 64 KiB and 16 KiB; with one negative, it is derived from
 // the other (high = 4×low, low = high/4). high >= low >= 0 is required. A queue already above the
@@ -158,7 +184,8 @@ func (t *Transport) SetWriteBufferLimits(high, low int) error {
 // address (to may then be the zero Addr or that address). A zero-length datagram is sent. The data
 // is not kept: what the kernel refuses for now is copied into the queue. An OS error goes to
 // ErrorReceived, as in asyncio, and SendTo returns nil; it returns an error only for a closing
-// transport (matching net.ErrClosed) or a bad destination. asyncio's sendto.
+// transport (matching net.ErrClosed), a bad destination, or a queue that the datagram would take
+// above its cap (a *WriteBufferFullError: see SetWriteBufferMax). asyncio's sendto.
 //
 // Called while this transport delivers a received batch (from its DatagramReceived, or from
 // ErrorReceived for a truncated datagram of the batch), SendTo does not make a syscall at once:
@@ -199,8 +226,7 @@ func (t *Transport) sendTo(data []byte, to Addr, info *sock.SendInfo) error {
 			return nil
 		}
 	}
-	t.enqueue(data, &sa, info, 0)
-	return nil
+	return t.enqueue(data, &sa, info, 0)
 }
 
 // encodeDest checks a send's destination and encodes it into sa (left empty for a connected

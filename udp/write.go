@@ -12,11 +12,16 @@ import (
 // datagrams: a failed send's error is kept in t.errs and reported by afterSending once the walk is
 // over, so that whatever ErrorReceived does (SendTo, Close, Abort) meets a consistent transport.
 
-// enqueue copies a datagram the kernel refused into the queue and watches for writability.
-func (t *Transport) enqueue(data []byte, to *sock.Sockaddr, info *sock.SendInfo, segment int) {
+// enqueue copies a datagram the kernel refused into the queue and watches for writability, or
+// returns a *WriteBufferFullError when it would take the queue above its cap.
+func (t *Transport) enqueue(data []byte, to *sock.Sockaddr, info *sock.SendInfo, segment int) error {
+	if err := t.flow.Check("udp", t.size, len(data)+overhead); err != nil {
+		return err
+	}
 	t.queueCopy(data, to, info, segment)
 	t.setInterest()
 	t.flow.MaybePause(t.size)
+	return nil
 }
 
 // queueCopy appends a copy of a datagram to the queue, and nothing else.

@@ -34,7 +34,10 @@
 // copied into the transport's buffer, drained when the socket is writable. Flow control is
 // asyncio's: strictly above the high-water mark (64 KiB by default) PauseWriting, at or below the
 // low-water mark (16 KiB) ResumeWriting. A peer reset, EPIPE or a peer that vanishes mid-write ends
-// in ConnectionLost(err).
+// in ConnectionLost(err). Beyond asyncio, the buffer has a hard cap (16 MiB unless
+// SetWriteBufferMax says otherwise): a write that would pass it ends the connection with a
+// *WriteBufferFullError (the write's result and ConnectionLost's error), so that a protocol that
+// ignores PauseWriting cannot make a peer that never reads grow the process without bound.
 //
 // # Errors in the protocol
 //

@@ -23,7 +23,20 @@ var (
 	errClosed = fmt.Errorf("unixstream: transport is closing: %w", net.ErrClosed)
 	// ErrEOFWritten: Write after WriteEOF.
 	ErrEOFWritten = errors.New("unixstream: write after WriteEOF")
+	// ErrWriteBufferFull: a write would have taken the write buffer above its cap
+	// (SetWriteBufferMax), which ended the connection. The error itself is a
+	// *WriteBufferFullError. The same value as udp.ErrWriteBufferFull.
+	ErrWriteBufferFull = flow.ErrFull
 )
+
+// WriteBufferFullError says how full a write would have made the buffer, and its cap.
+type WriteBufferFullError = flow.FullError
+
+// DefaultWriteBufferMax is the write buffer's hard cap unless SetWriteBufferMax sets another: 16
+// MiB, 256 times the default high-water mark, so that a protocol that stops at PauseWriting never
+// comes near it and a single large write still fits; a server's bound is its connections times
+// the cap, so one with many connections should lower it.
+const DefaultWriteBufferMax = flow.DefaultMax
 
 // loopState is what every stream transport of one loop shares; one of them runs at a time.
 type loopState struct {
@@ -286,6 +299,31 @@ func (t *Transport) SetWriteBufferLimits(high, low int) error {
 	return nil
 }
 
+// WriteBufferMax returns the write buffer's hard cap in bytes (math.MaxInt: none); beyond asyncio.
+// Loop-only.
+func (t *Transport) WriteBufferMax() int { return t.flow.Max() }
+
+// SetWriteBufferMax sets the write buffer's hard cap: max bytes, 0 for the default
+// (DefaultWriteBufferMax, 16 MiB), a negative max for none (asyncio's buffer, which grows while
+// the protocol ignores PauseWriting). A Write or Writev that would take the buffer above it is not
+// buffered: the connection ends at once, its buffer dropped, the exception handler hears of it,
+// ConnectionLost gets a *WriteBufferFullError (matching ErrWriteBufferFull) and the write returns
+// it. So a peer that never reads cannot make the transport hold more than the cap. A single write
+// larger than the cap, less what the kernel takes at once, ends the connection too: raise the cap
+// for such writes. The cap applies to later writes; what is buffered stays. Loop-only; beyond
+// asyncio.
+func (t *Transport) SetWriteBufferMax(max int) { t.flow.SetMax(max) }
+
+// fits checks that n more bytes fit under the write buffer's cap; when not, it ends the
+// connection and returns why.
+func (t *Transport) fits(n int) error {
+	err := t.flow.Check("unixstream", t.WriteBufferSize(), n)
+	if err != nil {
+		t.fatal(err)
+	}
+	return err
+}
+
 // reportFlowPanic reports a panic in PauseWriting or ResumeWriting, as asyncio reports an
 // exception from pause_writing.
 func (t *Transport) reportFlowPanic(method string, v any) {
@@ -304,6 +342,9 @@ func (t *Transport) Write(b []byte) error {
 		return err
 	}
 	if t.tls != nil {
+		if err := t.fits(len(b)); err != nil {
+			return err
+		}
 		t.writeTLS(b)
 		return nil
 	}
@@ -314,6 +355,9 @@ func (t *Transport) Write(b []byte) error {
 			return nil
 		}
 		b = b[n:]
+	}
+	if err := t.fits(len(b)); err != nil {
+		return err
 	}
 	t.buffer(b)
 	return nil
@@ -326,9 +370,13 @@ func (t *Transport) Writev(bufs [][]byte) error {
 		return err
 	}
 	if t.tls != nil {
+		if err := t.fits(total(bufs, 0)); err != nil {
+			return err
+		}
 		t.writevTLS(bufs)
 		return nil
 	}
+	skip := 0 // bytes of bufs[0] already written
 	if t.head == len(t.out) {
 		n, err := t.st.w.Writev(t.fd, bufs)
 		if err != nil && !sock.Temporary(err) {
@@ -339,15 +387,27 @@ func (t *Transport) Writev(bufs [][]byte) error {
 			n -= len(bufs[0])
 			bufs = bufs[1:]
 		}
-		if len(bufs) > 0 {
-			t.buffer(bufs[0][n:])
-			bufs = bufs[1:]
-		}
+		skip = n
 	}
-	for _, b := range bufs {
+	if err := t.fits(total(bufs, skip)); err != nil {
+		return err
+	}
+	for i, b := range bufs {
+		if i == 0 {
+			b = b[skip:]
+		}
 		t.buffer(b)
 	}
 	return nil
+}
+
+// total is the length of bufs, less skip bytes of the first.
+func total(bufs [][]byte, skip int) int {
+	n := -skip
+	for _, b := range bufs {
+		n += len(b)
+	}
+	return max(n, 0)
 }
 
 func (t *Transport) writable() error {

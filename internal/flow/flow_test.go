@@ -1,6 +1,8 @@
 package flow_test
 
 import (
+	"errors"
+	"math"
 	"testing"
 
 	"github.com/aioloop/aioloop/internal/flow"
@@ -59,4 +61,30 @@ func TestPanicIsReportedNotPropagated(t *testing.T) {
 	}
 	c.SetProtocol(struct{}{}) // no flow control: nothing to call
 	c.MaybeResume(0)
+}
+
+func TestHardCap(t *testing.T) {
+	var c flow.Control
+	c.Init(nil)
+	if c.Max() != flow.DefaultMax {
+		t.Fatalf("default cap %d", c.Max())
+	}
+	c.SetMax(100)
+	if err := c.Check("udp", 60, 40); err != nil {
+		t.Fatalf("60+40 under a cap of 100: %v", err)
+	}
+	err := c.Check("unixstream", 60, 41)
+	var full *flow.FullError
+	if !errors.Is(err, flow.ErrFull) || !errors.As(err, &full) || full.Size != 101 || full.Max != 100 ||
+		err.Error() != "unixstream: a write would take the write buffer to 101 bytes, above its cap of 100 (SetWriteBufferMax): write buffer full" {
+		t.Fatalf("over the cap: %v", err)
+	}
+	c.SetMax(-1)
+	if c.Max() != math.MaxInt || c.Check("udp", math.MaxInt-5, 5) != nil || c.Check("udp", math.MaxInt-5, 6) == nil {
+		t.Fatalf("no cap: %d", c.Max())
+	}
+	c.SetMax(0)
+	if c.Max() != flow.DefaultMax {
+		t.Fatalf("SetMax(0): %d", c.Max())
+	}
 }
