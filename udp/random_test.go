@@ -29,11 +29,24 @@ import (
 // (which runs the loop again while the transport flushes, the protocol still acting from its
 // callbacks, and must lose no accepted reply).
 func TestRandomCallbackActions(t *testing.T) {
-	testloop.ForSeeds(t, 100, func(seed uint64) { randomRun(t, seed) })
+	testloop.ForSeeds(t, 100, func(seed uint64) {
+		randomRun(t, rand.New(rand.NewPCG(seed, 9)), fmt.Sprintf("seed %d", seed))
+	})
 }
 
-func randomRun(t *testing.T, seed uint64) {
-	rng := rand.New(rand.NewPCG(seed, 9))
+// FuzzCallbackActions is TestRandomCallbackActions with the fuzzer making the choices (one byte
+// each, testloop.Bytes), so that coverage guides which sequences of actions run: make fuzz.
+func FuzzCallbackActions(f *testing.F) {
+	for _, seed := range [][]byte{nil, {0}, {1, 44, 1, 62, 2, 65, 3, 70, 1, 78}, {2, 2, 81, 0, 74, 99}, []byte("aioloop state machine")} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, choices []byte) {
+		randomRun(t, testloop.Bytes(choices), fmt.Sprintf("input %x", choices))
+	})
+}
+
+// randomRun is one run, its choices made by rng; name says which run it is in a failure.
+func randomRun(t *testing.T, rng testloop.Chooser, name string) {
 	l, err := loop.New(loop.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +71,7 @@ func randomRun(t *testing.T, seed uint64) {
 	seq := 0
 	act := func(where string) {
 		if lost {
-			t.Errorf("seed %d: %s after ConnectionLost", seed, where)
+			t.Errorf("%s: %s after ConnectionLost", name, where)
 		}
 		for range 1 + rng.IntN(3) {
 			switch p := rng.IntN(100); {
@@ -92,7 +105,7 @@ func randomRun(t *testing.T, seed uint64) {
 	r.onData = func(*recorder, []byte, udp.Addr) { act("DatagramReceived") }
 	r.onErr = func(_ *recorder, err error) {
 		if !errors.Is(err, syscall.EACCES) {
-			t.Errorf("seed %d: ErrorReceived %v", seed, err)
+			t.Errorf("%s: ErrorReceived %v", name, err)
 		}
 		act("ErrorReceived")
 	}
@@ -120,20 +133,23 @@ func randomRun(t *testing.T, seed uint64) {
 			t.Fatal(err)
 		}
 	case 2:
-		testloop.Shutdown(t, l, guard, fmt.Sprintf("seed %d", seed))
+		testloop.Shutdown(t, l, guard, name)
 	}
 	if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
-		t.Fatalf("seed %d: ConnectionLost %v, events %v", seed, r.lost, r.events)
+		t.Fatalf("%s: ConnectionLost %v, events %v", name, r.lost, r.events)
 	}
 	if len(reports) != 0 {
-		t.Fatalf("seed %d: reports %+v", seed, reports)
+		t.Fatalf("%s: reports %+v", name, reports)
+	}
+	if err := testloop.WaterMarksPaired(r.events); err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
 	got := replies(c, 30*time.Millisecond)
 	if aborted && len(got) <= len(accepted) && slices.Equal(got, accepted[:len(got)]) {
 		return
 	}
 	if !slices.Equal(got, accepted) {
-		t.Fatalf("seed %d (aborted %v): the peer got %d replies, SendTo accepted %d\ngot      %s\naccepted %s",
-			seed, aborted, len(got), len(accepted), strings.Join(got, " "), strings.Join(accepted, " "))
+		t.Fatalf("%s (aborted %v): the peer got %d replies, SendTo accepted %d\ngot      %s\naccepted %s",
+			name, aborted, len(got), len(accepted), strings.Join(got, " "), strings.Join(accepted, " "))
 	}
 }

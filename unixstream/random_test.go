@@ -24,11 +24,24 @@ import (
 // own error or one matching net.ErrClosed) or Loop.Shutdown (which runs the loop again while the
 // transport flushes, the protocol still acting from its callbacks, and must lose nothing accepted).
 func TestRandomStreamCallbackActions(t *testing.T) {
-	testloop.ForSeeds(t, 100, func(seed uint64) { randomStreamRun(t, seed) })
+	testloop.ForSeeds(t, 100, func(seed uint64) {
+		randomStreamRun(t, rand.New(rand.NewPCG(seed, 7)), fmt.Sprintf("seed %d", seed))
+	})
 }
 
-func randomStreamRun(t *testing.T, seed uint64) {
-	rng := rand.New(rand.NewPCG(seed, 7))
+// FuzzStreamCallbackActions is TestRandomStreamCallbackActions with the fuzzer making the choices
+// (testloop.Bytes), so that coverage guides which sequences of actions run: make fuzz.
+func FuzzStreamCallbackActions(f *testing.F) {
+	for _, seed := range [][]byte{nil, {0, 0, 1}, {1, 1, 2, 3, 40, 1, 55, 2, 70, 0, 90}, {0, 1, 0, 2, 66, 2, 80, 1, 88}, []byte("aioloop state machine")} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, choices []byte) {
+		randomStreamRun(t, testloop.Bytes(choices), fmt.Sprintf("input %x", choices))
+	})
+}
+
+// randomStreamRun is one run, its choices made by rng; name says which run it is in a failure.
+func randomStreamRun(t *testing.T, rng testloop.Chooser, name string) {
 	c := &conn{keepOpen: rng.IntN(2) == 0}
 	l, tr, peer := randomTransport(t, c)
 	defer l.Close()
@@ -46,7 +59,7 @@ func randomStreamRun(t *testing.T, seed uint64) {
 		read <- b
 	}()
 
-	r := newRandomRun(t, seed, rng, l, c)
+	r := newRandomRun(t, name, rng, l, c)
 	r.tr = tr
 	if r.closeLoop {
 		l.CallLater(time.Duration(rng.IntN(12))*time.Millisecond, l.Stop)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
@@ -24,8 +23,8 @@ import (
 // once the sequence is over.
 type randomRun struct {
 	t       *testing.T
-	seed    uint64
-	rng     *rand.Rand
+	name    string // "seed 7" or "input 0a0b...": which run, in a failure
+	rng     testloop.Chooser
 	l       *loop.Loop
 	tr      *unixstream.Transport
 	c       *conn
@@ -39,8 +38,8 @@ type randomRun struct {
 	seq       int
 }
 
-func newRandomRun(t *testing.T, seed uint64, rng *rand.Rand, l *loop.Loop, c *conn) *randomRun {
-	r := &randomRun{t: t, seed: seed, rng: rng, l: l, c: c}
+func newRandomRun(t *testing.T, name string, rng testloop.Chooser, l *loop.Loop, c *conn) *randomRun {
+	r := &randomRun{t: t, name: name, rng: rng, l: l, c: c}
 	l.SetExceptionHandler(func(e loop.Exception) { r.reports = append(r.reports, e) })
 	r.ending = rng.IntN(3)
 	r.closeLoop = r.ending != 0
@@ -80,7 +79,7 @@ func (r *randomRun) write(bufs ...[]byte) {
 // act does one to three random things to the transport.
 func (r *randomRun) act(where string) {
 	if r.lost {
-		r.t.Errorf("seed %d: %s after ConnectionLost", r.seed, where)
+		r.t.Errorf("%s: %s after ConnectionLost", r.name, where)
 	}
 	tr := r.tr
 	for range 1 + r.rng.IntN(3) {
@@ -94,7 +93,7 @@ func (r *randomRun) act(where string) {
 		case p < 55:
 			if err := tr.WriteEOF(); err != nil && !errors.Is(err, unixstream.ErrNoHalfClose) && !errors.Is(err, net.ErrClosed) &&
 				!errors.Is(err, unixstream.ErrEOFWritten) {
-				r.t.Errorf("seed %d: WriteEOF: %v", r.seed, err)
+				r.t.Errorf("%s: WriteEOF: %v", r.name, err)
 			}
 		case p < 59:
 			tr.Close()
@@ -131,22 +130,25 @@ func (r *randomRun) finish(read chan []byte) {
 			r.aborted = true // Loop.Close dropped what was buffered
 		}
 	case 2:
-		testloop.Shutdown(t, r.l, guard, fmt.Sprintf("seed %d", r.seed))
+		testloop.Shutdown(t, r.l, guard, r.name)
 	}
 	if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
-		t.Fatalf("seed %d: ConnectionLost %v, events %v", r.seed, c.lost, c.events)
+		t.Fatalf("%s: ConnectionLost %v, events %v", r.name, c.lost, c.events)
 	}
 	if !r.aborted && c.lost[0] != nil {
-		t.Fatalf("seed %d: ConnectionLost(%v) without Abort", r.seed, c.lost[0])
+		t.Fatalf("%s: ConnectionLost(%v) without Abort", r.name, c.lost[0])
 	}
 	if len(r.reports) != 0 {
-		t.Fatalf("seed %d: reports %+v", r.seed, r.reports)
+		t.Fatalf("%s: reports %+v", r.name, r.reports)
+	}
+	if err := testloop.WaterMarksPaired(c.events); err != nil {
+		t.Fatalf("%s: %v", r.name, err)
 	}
 	var b []byte
 	select {
 	case b = <-read:
 	case <-time.After(15 * time.Second):
-		t.Fatalf("seed %d: the peer never saw the end", r.seed)
+		t.Fatalf("%s: the peer never saw the end", r.name)
 	}
 	var got []string
 	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
@@ -158,8 +160,8 @@ func (r *randomRun) finish(read chan []byte) {
 		return
 	}
 	if !slices.Equal(got, r.accepted) {
-		t.Fatalf("seed %d (aborted %v): the peer read %d messages, Write accepted %d\ngot      %v\naccepted %v",
-			r.seed, r.aborted, len(got), len(r.accepted), got, r.accepted)
+		t.Fatalf("%s (aborted %v): the peer read %d messages, Write accepted %d\ngot      %v\naccepted %v",
+			r.name, r.aborted, len(got), len(r.accepted), got, r.accepted)
 	}
 }
 

@@ -26,11 +26,24 @@ import (
 // and last, nothing was reported, and the peer decrypted exactly the messages Write accepted, in
 // order, then close_notify (after Abort: a prefix of them).
 func TestRandomTLSCallbackActions(t *testing.T) {
-	testloop.ForSeeds(t, 60, func(seed uint64) { randomTLSRun(t, seed) })
+	testloop.ForSeeds(t, 60, func(seed uint64) {
+		randomTLSRun(t, rand.New(rand.NewPCG(seed, 11)), fmt.Sprintf("seed %d", seed))
+	})
 }
 
-func randomTLSRun(t *testing.T, seed uint64) {
-	rng := rand.New(rand.NewPCG(seed, 11))
+// FuzzTLSCallbackActions is TestRandomTLSCallbackActions with the fuzzer making the choices
+// (testloop.Bytes), so that coverage guides which sequences of actions run: make fuzz.
+func FuzzTLSCallbackActions(f *testing.F) {
+	for _, seed := range [][]byte{nil, {1, 0, 1, 2}, {0, 1, 1, 2, 40, 1, 55, 2, 70, 0, 90}, []byte("aioloop tls state machine")} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, choices []byte) {
+		randomTLSRun(t, testloop.Bytes(choices), fmt.Sprintf("input %x", choices))
+	})
+}
+
+// randomTLSRun is one run, its choices made by rng; name says which run it is in a failure.
+func randomTLSRun(t *testing.T, rng testloop.Chooser, name string) {
 	certs := testcert.Get()
 	c := &conn{}
 	l, tr, peer := randomTransport(t, c)
@@ -56,20 +69,20 @@ func randomTLSRun(t *testing.T, seed uint64) {
 		read <- b
 	}()
 
-	r := newRandomRun(t, seed, rng, l, c)
+	r := newRandomRun(t, name, rng, l, c)
 	r.tr = tr
 	l.CallSoon(func() {
 		err := tr.StartTLS(certs.ClientConfig(0), unixstream.StartTLSOptions{ServerHostname: testcert.ServerName}, func(err error) {
 			if err != nil {
 				if !errors.Is(err, net.ErrClosed) {
-					t.Errorf("seed %d: StartTLS: %v", seed, err)
+					t.Errorf("%s: StartTLS: %v", name, err)
 				}
 				return
 			}
 			r.act("StartTLS done")
 		})
 		if err != nil {
-			t.Errorf("seed %d: StartTLS: %v", seed, err)
+			t.Errorf("%s: StartTLS: %v", name, err)
 		}
 		r.act("before the handshake") // these writes wait as plaintext
 	})
