@@ -7,7 +7,7 @@ CROSS := darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64 freebsd/386 freeb
          openbsd/arm dragonfly/amd64 windows/amd64 windows/arm64 windows/386
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo examples bench-build benchmarks profile test fmt-check vet race allocs bench-test cross bench cover lint test-windows
+.PHONY: demo examples bench-build benchmarks profile test fmt-check vet race allocs bench-test cross bench cover lint test-windows fuzz reliability
 
 # The side-by-side benchmark (bench/cmd/demo): aioloop, std, gnet and C echo servers pinned to one
 # core, the load generator to another, about two and a half minutes. DEMO_FLAGS=-long for a
@@ -80,3 +80,14 @@ cover:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd bench && $(GO) run $(STATICCHECK) ./...
+
+# Every fuzz target of the module, one after another, FUZZTIME each (ten minutes a target in all is
+# the bar), recorded in reliability/fuzz.tsv, and RELIABILITY.md regenerated. A failing input is
+# written to its package's testdata/fuzz: commit it.
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) run ./internal/cmd/reliability fuzz -time $(FUZZTIME)
+
+# RELIABILITY.md from the records in reliability/.
+reliability:
+	$(GO) run ./internal/cmd/reliability doc

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aioloop/aioloop/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+func TestFuzzTableSums(t *testing.T) {
+	rows := [][]string{
+		{"2026-11-30T08:00:00Z", "github.com/aioloop/aioloop/udp", "FuzzOptions", "60", "1000", "ok", "-", "abc"},
+		{"2026-11-30T09:00:00Z", "github.com/aioloop/aioloop/udp", "FuzzOptions", "30", "500", "FAIL", "testdata/fuzz/FuzzOptions/123", "abd"},
+		{"2026-11-30T09:00:00Z", "github.com/aioloop/aioloop/internal/sock", "FuzzParseRecvInfo", "3510", "98500", "ok", "-", "abd"},
+	}
+	got := fuzzTable(rows)
+	for _, want := range []string{
+		"In all: 1.0 hours, 100000 executions, over 3 runs",
+		"| udp | FuzzOptions | 2 | 1m30s | 1500 | 1 | 2026-11-30T09:00:00Z |",
+		"| internal/sock | FuzzParseRecvInfo | 1 | 58m30s | 98500 | 0 |",
+		"- FuzzOptions: `testdata/fuzz/FuzzOptions/123`",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the table lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+func TestProgressLineParses(t *testing.T) {
+	m := progress.FindAllStringSubmatch("fuzz: elapsed: 3s, execs: 10 (3/sec), new interesting: 0 (total: 5)\n"+
+		"fuzz: elapsed: 15s, execs: 489 (60/sec), new interesting: 5 (total: 10)\n", -1)
+	if len(m) != 2 || m[1][1] != "15" || m[1][2] != "489" {
+		t.Fatalf("matches %q", m)
+	}
+	if f := failing.FindStringSubmatch("    Failing input written to testdata/fuzz/FuzzX/0123abcd\n"); f == nil || f[1] != "testdata/fuzz/FuzzX/0123abcd" {
+		t.Fatalf("failing input %q", f)
+	}
+}
