@@ -7,7 +7,7 @@ CROSS := darwin/amd64 darwin/arm64 freebsd/amd64 freebsd/arm64 freebsd/386 freeb
          openbsd/arm dragonfly/amd64 windows/amd64 windows/arm64 windows/386
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: demo examples bench-build benchmarks profile test fmt-check vet race allocs bench-test cross bench cover lint test-windows fuzz reliability
+.PHONY: demo examples bench-build benchmarks profile test fmt-check vet race allocs bench-test cross bench cover lint test-windows fuzz reliability soak
 
 # The side-by-side benchmark (bench/cmd/demo): aioloop, std, gnet and C echo servers pinned to one
 # core, the load generator to another, about two and a half minutes. DEMO_FLAGS=-long for a
@@ -87,6 +87,13 @@ lint:
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) run ./internal/cmd/reliability fuzz -time $(FUZZTIME)
+
+# The soak: UDP, Unix and TLS echo through one loop for SOAKTIME against clients that misbehave
+# at random, every byte checked, goroutines, descriptors and heap measured; recorded in
+# reliability/soak.tsv and RELIABILITY.md. Not part of make test (its 3-second form is).
+SOAKTIME ?= 10m
+soak:
+	$(GO) run ./internal/cmd/reliability soak -time $(SOAKTIME)
 
 # RELIABILITY.md from the records in reliability/.
 reliability:

@@ -2,13 +2,15 @@
 // writes RELIABILITY.md from the records, so that the document is generated, never typed.
 //
 //	go run ./internal/cmd/reliability fuzz [-time 1m] [-run REGEXP]   # make fuzz
+//	go run ./internal/cmd/reliability soak [-time 10m]                 # make soak
 //	go run ./internal/cmd/reliability doc                              # make reliability
 //
 // fuzz runs every fuzz target of the module (go test -list '^Fuzz' ./...) one after another, each
 // for -time, and appends one line per target to reliability/fuzz.tsv: when, the package, the
 // target, seconds, executions, ok or FAIL, and the failing input Go wrote to the package's
-// testdata/fuzz (commit it: it is a regression test from then on). doc reads the records and
-// writes RELIABILITY.md.
+// testdata/fuzz (commit it: it is a regression test from then on). soak runs internal/soak for
+// -time, prints its report and appends it to reliability/soak.tsv. doc reads the records and
+// writes RELIABILITY.md (fuzz and soak write it too).
 package main
 
 import (
@@ -25,11 +27,14 @@ import (
 	"time"
 )
 
-const fuzzLog = "reliability/fuzz.tsv"
+const (
+	fuzzLog = "reliability/fuzz.tsv"
+	soakLog = "reliability/soak.tsv"
+)
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(errors.New("usage: reliability fuzz [-time D] [-run REGEXP] | reliability doc"))
+		fail(errors.New("usage: reliability fuzz [-time D] [-run REGEXP] | reliability soak [-time D] | reliability doc"))
 	}
 	var err error
 	switch os.Args[1] {
@@ -39,10 +44,15 @@ func main() {
 		run := fs.String("run", ".", "only the targets whose name matches")
 		fs.Parse(os.Args[2:])
 		err = fuzzAll(*d, *run)
+	case "soak":
+		fs := flag.NewFlagSet("soak", flag.ExitOnError)
+		d := fs.Duration("time", 10*time.Minute, "how long the clients run")
+		fs.Parse(os.Args[2:])
+		err = soakOnce(*d)
 	case "doc":
 		err = writeDoc("RELIABILITY.md")
 	default:
-		err = fmt.Errorf("unknown command %q; want fuzz or doc", os.Args[1])
+		err = fmt.Errorf("unknown command %q; want fuzz, soak or doc", os.Args[1])
 	}
 	if err != nil {
 		fail(err)

@@ -38,3 +38,18 @@ func TestProgressLineParses(t *testing.T) {
 		t.Fatalf("failing input %q", f)
 	}
 }
+
+func TestSoakSection(t *testing.T) {
+	if got := soakSection(nil); !strings.Contains(got, "No soak recorded yet") {
+		t.Fatalf("no rows: %s", got)
+	}
+	row := []string{"2026-11-30T09:00:00Z", "abc1234", "600", "9000", "8990", "10", "123456", "7890", "4200",
+		"echo 1, half-close 2, vanish 3, silent 4, never-reads 5, tls-garbage 6", "3/15/3", "14/36/14", "4.9/7.2/5.1", "ok"}
+	got := soakSection([][]string{row})
+	for _, want := range []string{"The last soak (2026-11-30T09:00:00Z, commit abc1234): 600 s", "8990 echoed and checked, 10 lost",
+		"Goroutines 3/15/3", "| 2026-11-30T09:00:00Z | abc1234 | 600 | 8990 | 123456 | 7890 | 4200 | 3/15/3 | 14/36/14 | 4.9/7.2/5.1 | ok |"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %q:\n%s", want, got)
+		}
+	}
+}
