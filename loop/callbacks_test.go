@@ -59,6 +59,8 @@ func TestHandleCancel(t *testing.T) {
 
 // 64 goroutines call CallSoonThreadsafe at once; every callback runs once, on the loop goroutine,
 // and each goroutine's callbacks run in the order it made them. Run under -race.
+//
+// Fault: CallSoonThreadsafe from many goroutines at once → every callback runs once, in each goroutine's order
 func TestCallSoonThreadsafeFromManyGoroutines(t *testing.T) {
 	l := newLoop(t, loop.Options{})
 	const goroutines, each = 64, 200

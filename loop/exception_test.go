@@ -14,6 +14,7 @@ import (
 	"github.com/aioloop/aioloop/loop"
 )
 
+// Fault: a panic in a callback → the exception handler hears it; the loop goes on
 func TestPanicInCallbackIsReportedAndTheLoopGoesOn(t *testing.T) {
 	l := newLoop(t, loop.Options{})
 	got := exceptions(l)
@@ -106,6 +107,7 @@ func TestPanicReportNamesTheHandlersOwner(t *testing.T) {
 	}
 }
 
+// Fault: a panic in the user's exception handler → reported by the default handler; the loop goes on
 func TestPanicInExceptionHandlerFallsBackToTheDefault(t *testing.T) {
 	var buf bytes.Buffer
 	l := newLoop(t, loop.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})

@@ -295,6 +295,8 @@ func TestShutdownRefusesNewResources(t *testing.T) {
 
 // A loop stuck in a callback never takes the shutdown: Shutdown returns when its context ends
 // instead of waiting for ever, and leaves the loop running.
+//
+// Fault: a callback that never returns → Shutdown ends with its context's error instead of hanging
 func TestShutdownOfAStuckLoopEndsWithItsContext(t *testing.T) {
 	l := newLoop(t, loop.Options{})
 	stuck, release := make(chan struct{}), make(chan struct{})
@@ -317,6 +319,8 @@ func TestShutdownOfAStuckLoopEndsWithItsContext(t *testing.T) {
 
 // A protocol whose ConnectionLost panics while Close closes it is reported, and the others are
 // still closed.
+//
+// Fault: a panic in one ConnectionLost during Loop.Close → reported; every other resource still closed
 func TestClosePanicInOneConnectionLost(t *testing.T) {
 	l, err := loop.New(loop.Options{})
 	if err != nil {

@@ -42,6 +42,8 @@ func procDrops(t *testing.T, file string, port uint16) uint64 {
 
 // A tiny receive buffer and a burst the server does not read: the kernel drops most of it, and
 // Drops says how many, as /proc/net/udp does. BufferSizes reports what the kernel granted.
+//
+// Fault: a burst into a 4 KiB receive buffer → Transport.Drops equals the kernel's count in /proc/net/udp
 func TestTinyReceiveBufferDropsAreCounted(t *testing.T) {
 	l := newLoop(t)
 	srv, _ := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0", ReceiveBuffer: 4096, SendBuffer: 65536})

@@ -17,6 +17,8 @@ import (
 // pass it is refused (SendTo returns a *WriteBufferFullError naming the sizes), nothing queued is
 // lost, the endpoint stays open, and a reply staged in a batch that meets the cap is reported to
 // ErrorReceived. The cap's default and its "none" are asyncio-free additions: check them too.
+//
+// Fault: a destination that never reads, a protocol that ignores PauseWriting → SendTo refused with *WriteBufferFullError at the cap; the endpoint stays open; everything accepted is delivered
 func TestWriteBufferCapBoundsTheQueue(t *testing.T) {
 	l := newLoop(t)
 	sfd, path := sink(t)
@@ -72,6 +74,8 @@ func TestWriteBufferCapBoundsTheQueue(t *testing.T) {
 // ErrorReceived as a *WriteBufferFullError after the batch, and the endpoint stays open. Nothing
 // is lost silently: what the peer reads and what was reported add up to what was sent, and what
 // it reads is the first replies, in order.
+//
+// Fault: replies staged for a peer that never reads pass the cap → each dropped one reported to ErrorReceived as *WriteBufferFullError; what the peer reads is the first replies, in order
 func TestWriteBufferCapOnStagedReplies(t *testing.T) {
 	dir := t.TempDir()
 	l := newLoop(t)

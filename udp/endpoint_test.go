@@ -106,6 +106,8 @@ func TestLargestDatagramArrivesWhole(t *testing.T) {
 
 // The kernel's own error path: a datagram to a closed port on loopback draws an ICMP port
 // unreachable, which a connected socket reports on its next receive.
+//
+// Fault: ICMP port unreachable on a connected endpoint → ErrorReceived(ECONNREFUSED); the endpoint stays open
 func TestICMPErrorOnConnectedEndpoint(t *testing.T) {
 	if v, ok := testfd.Wine(); ok {
 		t.Skipf("Wine %s keeps a UDP socket's ICMP error in SO_ERROR only: neither recv nor AFD poll reports it", v)

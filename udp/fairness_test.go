@@ -14,6 +14,8 @@ import (
 // most udp.Budget datagrams, so a datagram waiting on a second endpoint is delivered before the
 // flooded one's Budget+1st, even when the kernel reports the flooded socket first (it was filled
 // first). Every datagram is still delivered, in order.
+//
+// Fault: one endpoint flooded → another endpoint on the same loop is served within one readiness event (64 datagrams)
 func TestAFloodedEndpointDoesNotStarveAnother(t *testing.T) {
 	l := newLoop(t)
 	a, ra := endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})

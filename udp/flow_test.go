@@ -33,6 +33,7 @@ func readAll(fd int) []uint32 {
 	}
 }
 
+// Fault: the peer's receive queue full (kernel send side refuses) → PauseWriting above 64 KiB, ResumeWriting at 16 KiB; every datagram delivered, in order
 func TestFlowControlAgainstAFullSocketBuffer(t *testing.T) {
 	l := newLoop(t)
 	sfd, path := sink(t)

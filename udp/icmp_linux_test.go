@@ -15,6 +15,8 @@ import (
 // peer, over and over: each port unreachable reaches ErrorReceived as an *ICMPError naming the dead
 // destination (ECONNREFUSED), while the datagrams to the live peer still flow and every one of them
 // is echoed; nothing is reported as a bare error, and the loop does not spin on the error queue.
+//
+// Fault: ICMP port unreachable for a datagram from an unconnected endpoint (IPv4, IPv6) → ErrorReceived(*ICMPError) naming the destination; datagrams to live peers still flow; the loop does not spin
 func TestICMPErrorsOnAnUnconnectedEndpoint(t *testing.T) {
 	for _, host := range []string{"127.0.0.1", "[::1]"} {
 		l := newLoop(t)
@@ -106,6 +108,8 @@ func TestICMPErrorsDuringStagedReplies(t *testing.T) {
 // when the next flush's first datagram, to the live client, goes. That send fails with the other
 // datagram's error; the transport reports it from the queue, naming the dead port, and sends the
 // live reply again: it arrives, and no bare ECONNREFUSED is reported.
+//
+// Fault: another datagram's ICMP error pending when a batch of replies is sent → reported once from the error queue, naming its destination; the live reply is sent again and arrives
 func TestICMPErrorPendingAtTheStartOfAFlushIsNotTheReplysError(t *testing.T) {
 	l := newLoop(t)
 	deadAddr := closedPort(t, l, "127.0.0.1")

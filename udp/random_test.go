@@ -28,6 +28,8 @@ import (
 // state it is, then Loop.Close (which must run its ConnectionLost, once, last) or Loop.Shutdown
 // (which runs the loop again while the transport flushes, the protocol still acting from its
 // callbacks, and must lose no accepted reply).
+//
+// Fault: random Close, Abort, twice, SendTo, PauseReading, water marks and loop Stop from inside every callback, mid-batch → ConnectionLost once and last, every accepted datagram delivered in order (a prefix after Abort)
 func TestRandomCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) {
 		randomRun(t, rand.New(rand.NewPCG(seed, 9)), fmt.Sprintf("seed %d", seed))

@@ -14,6 +14,8 @@ import (
 // A panic in DatagramReceived is reported and the endpoint stays open (asyncio's _read_ready lets
 // the exception reach the loop's handler and keeps the transport): the rest of the batch and later
 // datagrams are delivered, and replies staged before the panic still go.
+//
+// Fault: a panic in DatagramReceived → the exception handler hears it with the transport named; the endpoint stays open and the rest of the batch is delivered
 func TestPanicInDatagramReceivedKeepsTheEndpoint(t *testing.T) {
 	l := newLoop(t)
 	var reports []loop.Exception

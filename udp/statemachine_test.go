@@ -186,6 +186,8 @@ func TestCreateRacesShutdown(t *testing.T) {
 // CreateDatagramEndpoint from other goroutines while the loop stops and closes: each creation
 // either succeeds (its ConnectionMade ran: the transport is live until closed) or fails with
 // loop.ErrClosed having run nothing, and no descriptor is left behind.
+//
+// Fault: Loop.Close from another goroutine while endpoints are being created, every option on → each creation either succeeds or fails with loop.ErrClosed having run nothing; no descriptor left
 func TestCreateRacesLoopClose(t *testing.T) {
 	before := testfd.Open(t)
 	for round := range 100 {

@@ -18,6 +18,8 @@ import (
 // A listener whose backlog is full answers a non-blocking connect with EAGAIN, having started
 // nothing. Off the loop, CreateUnixConnection tries again until the server accepts; on the loop it
 // reports EAGAIN at once instead of blocking.
+//
+// Fault: a listener whose backlog is full → the connect waits off the loop; on the loop it reports EAGAIN at once, never blocking
 func TestConnectToAFullBacklog(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "backlog.sock")

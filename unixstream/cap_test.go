@@ -17,6 +17,8 @@ import (
 // write buffer's cap: the write that would pass it is not buffered, the connection ends
 // (ConnectionLost, once, with the *WriteBufferFullError the write returned; the exception handler
 // hears of it), and at no point did the buffer hold more than the cap. Write and Writev alike.
+//
+// Fault: a peer that never reads, a protocol that ignores PauseWriting → the write that would pass the cap returns *WriteBufferFullError and the connection ends with it; the buffer never passed the cap
 func TestWriteBufferCapEndsTheConnection(t *testing.T) {
 	for _, vectored := range []bool{false, true} {
 		l := newLoop(t)
@@ -83,6 +85,8 @@ func TestWriteBufferCapEndsTheConnection(t *testing.T) {
 
 // The same over TLS: the cap counts the plaintext a write would add (sealed records and plaintext
 // waiting for a handshake alike), and the connection ends with the write's error.
+//
+// Fault: the same over TLS → the same, counting the plaintext a write adds
 func TestWriteBufferCapEndsATLSConnection(t *testing.T) {
 	l := newLoop(t)
 	startLoop(t, l)

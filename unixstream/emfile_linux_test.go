@@ -15,6 +15,8 @@ import (
 
 // Out of descriptors, the server does not spin on a listener that stays readable: it reports
 // EMFILE, stops accepting for a while, and accepts the waiting connections once it can.
+//
+// Fault: EMFILE on accept → reported once, accepting rests and resumes; no spin; the waiting clients are served
 func TestAcceptPausesOnEMFILE(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "emfile.sock")

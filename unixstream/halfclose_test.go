@@ -12,6 +12,8 @@ import (
 )
 
 // The client half-closes; the server, kept open by EOFReceived, answers and closes.
+//
+// Fault: the peer half-closes → EOFReceived; the transport can still write, and closes after
 func TestHalfCloseClientSide(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "half.sock")
@@ -84,6 +86,8 @@ func TestEOFClosesByDefault(t *testing.T) {
 }
 
 // A peer that resets the connection mid-write ends in ConnectionLost(err), not a panic.
+//
+// Fault: the peer resets the connection mid-write → ConnectionLost(err), once; no panic
 func TestPeerVanishesMidWrite(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "reset.sock")

@@ -345,6 +345,8 @@ func TestFailedServerCreationRemovesItsFile(t *testing.T) {
 
 // A panic in DataReceived is reported with the transport and protocol named and ends the
 // connection with ConnectionLost(*loop.PanicError), as asyncio's _fatal_error does for a stream.
+//
+// Fault: a panic in DataReceived → the exception handler hears it; ConnectionLost(*loop.PanicError) ends that connection only
 func TestPanicInDataReceivedAbortsTheConnection(t *testing.T) {
 	l := newLoop(t)
 	var reports []loop.Exception

@@ -23,6 +23,8 @@ import (
 // in whatever state it is, then Loop.Close (which must run its ConnectionLost once, last, with its
 // own error or one matching net.ErrClosed) or Loop.Shutdown (which runs the loop again while the
 // transport flushes, the protocol still acting from its callbacks, and must lose nothing accepted).
+//
+// Fault: random Write, Writev, WriteEOF, Close, Abort, twice, PauseReading, water marks and loop Stop from inside every callback, with the peer half-closing at random → ConnectionLost once and last; the peer reads exactly what Write accepted, in order (a prefix after Abort)
 func TestRandomStreamCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) {
 		randomStreamRun(t, rand.New(rand.NewPCG(seed, 7)), fmt.Sprintf("seed %d", seed))

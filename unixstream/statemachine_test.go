@@ -168,6 +168,8 @@ func TestEveryStreamActionFromConnectionMade(t *testing.T) {
 // CreateUnixConnection and CreateUnixServer from other goroutines while the loop stops and
 // closes: each either succeeds (ConnectionMade ran, or the server listens) or fails with
 // loop.ErrClosed having run nothing; nothing is left open and no socket file stays behind.
+//
+// Fault: Loop.Close from another goroutine while connections and servers are being created → each either succeeds or fails with loop.ErrClosed having run nothing; no descriptor or socket file left
 func TestCreateRacesLoopClose(t *testing.T) {
 	dir := t.TempDir()
 	ln, err := net.Listen("unix", filepath.Join(dir, "target.sock"))

@@ -61,6 +61,8 @@ func stdPeer(t *testing.T, path string, cfg *tls.Config, fn func(c *tls.Conn, ra
 
 // TestTLSShutdownTimeout: Close sends close_notify and waits for the peer's; a peer that never
 // answers (nor closes) ends the connection after ShutdownTimeout with ConnectionLost naming it.
+//
+// Fault: a TLS peer that never answers close_notify → ConnectionLost after ShutdownTimeout, naming it
 func TestTLSShutdownTimeout(t *testing.T) {
 	certs := testcert.Get()
 	l := newLoop(t)
@@ -132,6 +134,8 @@ func TestTLSAbortSendsNothing(t *testing.T) {
 // TestTLSPeerCloseNotifyMidStream: the peer writes, then sends close_notify and waits for ours: the
 // protocol gets every byte, then EOFReceived (its keep-open answer ignored), then ConnectionLost(nil),
 // and the peer reads the transport's close_notify as EOF.
+//
+// Fault: a TLS peer sends close_notify mid-stream → every byte delivered, then EOFReceived, then ConnectionLost(nil)
 func TestTLSPeerCloseNotifyMidStream(t *testing.T) {
 	certs := testcert.Get()
 	for _, v := range versions {

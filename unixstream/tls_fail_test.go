@@ -182,6 +182,8 @@ func silentListener(t *testing.T, path string) chan net.Conn {
 // TestTLSHandshakeTimeout: against a server that sends nothing, the create call fails after
 // HandshakeTimeout with an error naming it; a server whose client sends nothing reports the
 // timeout and closes the connection.
+//
+// Fault: a TLS peer that stalls in the handshake → the create call fails after HandshakeTimeout naming it; a server reports it and closes the connection
 func TestTLSHandshakeTimeout(t *testing.T) {
 	certs := testcert.Get()
 	l := newLoop(t)
@@ -220,6 +222,8 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 }
 
 // TestTLSPeerClosesInHandshake: a server that accepts and closes fails the create call.
+//
+// Fault: a TLS peer that closes in the handshake → the create call fails with the reason
 func TestTLSPeerClosesInHandshake(t *testing.T) {
 	l := newLoop(t)
 	startLoop(t, l)
