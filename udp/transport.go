@@ -353,6 +353,11 @@ func (t *Transport) connectionLost() {
 	}
 	t.gone = true
 	t.untrack()
+	defer func() {
+		if v := recover(); v != nil { // reported with the transport named; the socket is closed already
+			t.reportPanic("ConnectionLost", v)
+		}
+	}()
 	t.proto.ConnectionLost(t.lostErr)
 }
 

@@ -688,6 +688,13 @@ func (t *Transport) connectionLost() {
 	t.gone = true
 	t.untrack()
 	defer func() {
+		if v := recover(); v != nil { // reported with the transport named; the socket is closed already
+			stack := debug.Stack()
+			t.l.CallExceptionHandler(loop.Exception{
+				Message: "unixstream: panic in protocol.ConnectionLost()", Err: &loop.PanicError{Value: v, Stack: stack},
+				Panic: v, Stack: stack, Transport: t, Protocol: t.proto,
+			})
+		}
 		if t.server != nil {
 			t.server.detach(t)
 		}
