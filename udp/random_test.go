@@ -29,7 +29,7 @@ import (
 // (which runs the loop again while the transport flushes, the protocol still acting from its
 // callbacks, and must lose no accepted reply).
 //
-// Fault: random Close, Abort, twice, SendTo, PauseReading, water marks and loop Stop from inside every callback, mid-batch → ConnectionLost once and last, every accepted datagram delivered in order (a prefix after Abort)
+// Fault: random Close, Abort, twice, SendTo, PauseReading, water marks and loop Stop from inside every callback, mid-batch, and from another goroutine through CallSoonThreadsafe → ConnectionLost once and last, every accepted datagram delivered in order (a prefix after Abort)
 func TestRandomCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) {
 		randomRun(t, rand.New(rand.NewPCG(seed, 9)), fmt.Sprintf("seed %d", seed))
@@ -127,6 +127,13 @@ func randomRun(t *testing.T, rng testloop.Chooser, name string) {
 			l.CallLater(10*time.Millisecond, tr.Close)
 		}
 	})
+	// Another goroutine hands actions in meanwhile (CallSoonThreadsafe), before and while the
+	// loop closes: they run among the callbacks, and the same promises hold.
+	stop := testloop.FromAnotherGoroutine(l, 300*time.Microsecond, func() {
+		if !lost {
+			act("CallSoonThreadsafe")
+		}
+	})
 	run(t, l)
 	switch ending {
 	case 1:
@@ -137,6 +144,7 @@ func randomRun(t *testing.T, rng testloop.Chooser, name string) {
 	case 2:
 		testloop.Shutdown(t, l, guard, name)
 	}
+	stop()
 	if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
 		t.Fatalf("%s: ConnectionLost %v, events %v", name, r.lost, r.events)
 	}

@@ -24,7 +24,7 @@ import (
 // own error or one matching net.ErrClosed) or Loop.Shutdown (which runs the loop again while the
 // transport flushes, the protocol still acting from its callbacks, and must lose nothing accepted).
 //
-// Fault: random Write, Writev, WriteEOF, Close, Abort, twice, PauseReading, water marks and loop Stop from inside every callback, with the peer half-closing at random → ConnectionLost once and last; the peer reads exactly what Write accepted, in order (a prefix after Abort)
+// Fault: random Write, Writev, WriteEOF, Close, Abort, twice, PauseReading, water marks and loop Stop from inside every callback and from another goroutine through CallSoonThreadsafe, with the peer half-closing at random → ConnectionLost once and last; the peer reads exactly what Write accepted, in order (a prefix after Abort)
 func TestRandomStreamCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) {
 		randomStreamRun(t, rand.New(rand.NewPCG(seed, 7)), fmt.Sprintf("seed %d", seed))

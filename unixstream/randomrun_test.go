@@ -36,6 +36,7 @@ type randomRun struct {
 	ending    int // 0: the transport closes; 1: Loop.Close; 2: Loop.Shutdown
 	closeLoop bool
 	seq       int
+	stop      func() // the goroutine that hands actions in with CallSoonThreadsafe
 }
 
 func newRandomRun(t *testing.T, name string, rng testloop.Chooser, l *loop.Loop, c *conn) *randomRun {
@@ -51,6 +52,13 @@ func newRandomRun(t *testing.T, name string, rng testloop.Chooser, l *loop.Loop,
 		r.lost = true
 		l.CallLater(5*time.Millisecond, l.Stop)
 	}
+	// Another goroutine hands actions in meanwhile (CallSoonThreadsafe), before and while the loop
+	// closes: they run among the callbacks, and the same promises hold.
+	r.stop = testloop.FromAnotherGoroutine(l, 300*time.Microsecond, func() {
+		if !r.lost && r.tr != nil {
+			r.act("CallSoonThreadsafe")
+		}
+	})
 	return r
 }
 
@@ -132,6 +140,7 @@ func (r *randomRun) finish(read chan []byte) {
 	case 2:
 		testloop.Shutdown(t, r.l, guard, r.name)
 	}
+	r.stop()
 	if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
 		t.Fatalf("%s: ConnectionLost %v, events %v", r.name, c.lost, c.events)
 	}

@@ -69,3 +69,26 @@ func ForSeeds(t *testing.T, n int, run func(seed uint64)) {
 		}
 	}
 }
+
+// FromAnotherGoroutine hands fn to l with CallSoonThreadsafe every d from a goroutine of its own,
+// as a program's other goroutines do, until the returned stop is called (it waits for the
+// goroutine) or l is closed. fn runs on the loop goroutine, among the loop's own callbacks.
+func FromAnotherGoroutine(l *loop.Loop, d time.Duration, fn func()) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(d)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			if l.CallSoonThreadsafe(fn) != nil {
+				return // closed
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
