@@ -86,7 +86,7 @@ func targets(match *regexp.Regexp) ([]target, error) {
 }
 
 var (
-	progress = regexp.MustCompile(`fuzz: elapsed: (\d+)s, execs: (\d+) `)
+	progress = regexp.MustCompile(`fuzz: elapsed: (\S+), execs: (\d+) `) // elapsed is a Go duration: 1m3s
 	failing  = regexp.MustCompile(`Failing input written to (\S+)`)
 )
 
@@ -116,7 +116,9 @@ func fuzzAll(d time.Duration, run string) error {
 		runErr := cmd.Run()
 		secs, execs := int(time.Since(start).Seconds()), "0"
 		for _, m := range progress.FindAllStringSubmatch(out.String(), -1) {
-			fmt.Sscan(m[1], &secs)
+			if el, err := time.ParseDuration(m[1]); err == nil {
+				secs = int(el.Seconds())
+			}
 			execs = m[2]
 		}
 		result, input := "ok", "-"
