@@ -85,8 +85,9 @@ lint:
 # the bar), recorded in reliability/fuzz.tsv, and RELIABILITY.md regenerated. A failing input is
 # written to its package's testdata/fuzz: commit it.
 FUZZTIME ?= 1m
+FUZZRUN ?= .
 fuzz:
-	$(GO) run ./internal/cmd/reliability fuzz -time $(FUZZTIME)
+	$(GO) run ./internal/cmd/reliability fuzz -time $(FUZZTIME) -run '$(FUZZRUN)'
 
 # The soak: UDP, Unix and TLS echo through one loop for SOAKTIME against clients that misbehave
 # at random, every byte checked, goroutines, descriptors and heap measured; recorded in
