@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,5 +53,27 @@ func TestSoakSection(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestFaultLinesAreCollected(t *testing.T) {
+	dir := t.TempDir()
+	src := "package x\n\n// Doc.\n//\n// Fault: a peer resets → ConnectionLost(err)\nfunc TestA(t *testing.T) {}\n\n" +
+		"// Fault: not followed by a test → nothing\nvar x = 1\n\nfunc TestB(t *testing.T) {}\n"
+	if err := os.MkdirAll(filepath.Join(dir, "pkg"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pkg", "a_test.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := faults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].class != "a peer resets" || fs[0].outcome != "ConnectionLost(err)" || fs[0].test != "TestA" {
+		t.Fatalf("faults %+v", fs)
+	}
+	if tab := faultTable(fs); !strings.Contains(tab, "| a peer resets | ConnectionLost(err) | `TestA` |") {
+		t.Fatalf("table %s", tab)
 	}
 }
