@@ -85,8 +85,11 @@ func FuzzSockaddrAddrPort(f *testing.F) {
 		if !s.SetAddrPort(ap, fam, nil) {
 			t.Fatalf("SetAddrPort(%v) failed", ap)
 		}
-		if got, _ := s.AddrPort(nil); got != ap {
-			t.Fatalf("round trip %v -> %v", ap, got)
+		// An IPv4-mapped IPv6 address comes back as IPv4, on purpose: a dual-stack socket reports
+		// an IPv4 peer that way, and the transports give the user the IPv4 address.
+		want := netip.AddrPortFrom(a.Unmap(), port)
+		if got, _ := s.AddrPort(nil); got != want {
+			t.Fatalf("round trip %v -> %v, want %v", ap, got, want)
 		}
 	})
 }
