@@ -43,10 +43,14 @@ this table is collected from those lines.
 	}
 	b.WriteString(faultTable(fl))
 	b.WriteString("\n## Fuzzing\n\n")
+	findings, err := readTSV(findingsLog)
+	if err != nil {
+		return err
+	}
 	if len(fuzz) == 0 {
 		b.WriteString("No fuzzing recorded yet: `make fuzz` (FUZZTIME=10m for ten minutes a target).\n")
 	} else {
-		b.WriteString(fuzzTable(fuzz))
+		b.WriteString(fuzzTable(fuzz, findings))
 	}
 	soaks, err := readTSV(soakLog)
 	if err != nil {
@@ -65,8 +69,15 @@ type fuzzSum struct {
 	failingInputs []string
 }
 
-// fuzzTable sums the fuzz records per target.
-func fuzzTable(rows [][]string) string {
+// fuzzTable sums the fuzz records per target; findings say, per failing input, what it found
+// (reliability/findings.tsv: the input's path, then what it was, as whoever fixed it wrote).
+func fuzzTable(rows, findings [][]string) string {
+	what := map[string]string{}
+	for _, f := range findings {
+		if len(f) >= 2 {
+			what[f[0]] = f[1]
+		}
+	}
 	sums := map[string]*fuzzSum{}
 	var totalSecs, totalExecs int64
 	for _, r := range rows {
@@ -108,7 +119,13 @@ func fuzzTable(rows [][]string) string {
 		fmt.Fprintf(&b, "| %s | %s | %d | %s | %d | %d | %s |\n", strings.TrimPrefix(s.pkg, "github.com/aioloop/aioloop/"),
 			s.name, s.runs, (time.Duration(s.secs) * time.Second).String(), s.execs, s.fails, s.last)
 		for _, in := range s.failingInputs {
-			found = append(found, fmt.Sprintf("- %s: `%s`", s.name, in))
+			line := fmt.Sprintf("- %s: `%s`", s.name, in)
+			if w := what[in]; w != "" {
+				line += ": " + w
+			} else {
+				line += ": not yet explained"
+			}
+			found = append(found, line)
 		}
 	}
 	b.WriteString("\nFailing inputs found (each is committed under its package's testdata/fuzz and replays in `go test` from then on):\n\n")

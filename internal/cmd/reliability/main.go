@@ -28,8 +28,9 @@ import (
 )
 
 const (
-	fuzzLog = "reliability/fuzz.tsv"
-	soakLog = "reliability/soak.tsv"
+	fuzzLog     = "reliability/fuzz.tsv"
+	soakLog     = "reliability/soak.tsv"
+	findingsLog = "reliability/findings.tsv" // what each failing input found, as the fixer wrote it
 )
 
 func main() {

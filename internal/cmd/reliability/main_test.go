@@ -17,12 +17,12 @@ func TestFuzzTableSums(t *testing.T) {
 		{"2026-11-30T09:00:00Z", "github.com/aioloop/aioloop/udp", "FuzzOptions", "30", "500", "FAIL", "testdata/fuzz/FuzzOptions/123", "abd"},
 		{"2026-11-30T09:00:00Z", "github.com/aioloop/aioloop/internal/sock", "FuzzParseRecvInfo", "3510", "98500", "ok", "-", "abd"},
 	}
-	got := fuzzTable(rows)
+	got := fuzzTable(rows, [][]string{{"testdata/fuzz/FuzzOptions/123", "a test bug"}})
 	for _, want := range []string{
 		"In all: 1.0 hours, 100000 executions, over 3 runs",
 		"| udp | FuzzOptions | 2 | 1m30s | 1500 | 1 | 2026-11-30T09:00:00Z |",
 		"| internal/sock | FuzzParseRecvInfo | 1 | 58m30s | 98500 | 0 |",
-		"- FuzzOptions: `testdata/fuzz/FuzzOptions/123`",
+		"- FuzzOptions: `testdata/fuzz/FuzzOptions/123`: a test bug",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the table lacks %q:\n%s", want, got)
