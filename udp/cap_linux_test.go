@@ -1,7 +1,6 @@
 package udp_test
 
 import (
-	"context"
 	"errors"
 	"math"
 	"path/filepath"
@@ -21,13 +20,7 @@ import (
 // Fault: a destination that never reads, a protocol that ignores PauseWriting → SendTo refused with *WriteBufferFullError at the cap; the endpoint stays open; everything accepted is delivered
 func TestWriteBufferCapBoundsTheQueue(t *testing.T) {
 	l := newLoop(t)
-	sfd, path := sink(t)
-	r := &recorder{}
-	tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeAndDrain(l, tr)
+	tr, _, sfd := sinkEndpoint(t, l)
 	if tr.WriteBufferMax() != udp.DefaultWriteBufferMax || udp.DefaultWriteBufferMax != 16<<20 {
 		t.Fatalf("default cap %d", tr.WriteBufferMax())
 	}

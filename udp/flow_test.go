@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
 )
 
@@ -18,6 +19,20 @@ import (
 // what makes a connected sender's sendto fail with EAGAIN.
 func sink(t *testing.T) (fd int, path string) {
 	return sinkAt(t, filepath.Join(t.TempDir(), "sink.sock"))
+}
+
+// sinkEndpoint is an endpoint with a flow-recording protocol, connected to a sink (sink), closed
+// when the test ends; it returns the sink's descriptor too.
+func sinkEndpoint(t *testing.T, l *loop.Loop) (*udp.Transport, *recorder, int) {
+	t.Helper()
+	sfd, path := sink(t)
+	r := &recorder{}
+	tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeAndDrain(l, tr) })
+	return tr, r, sfd
 }
 
 // readAll reads every datagram waiting on fd and returns their sequence numbers.
@@ -36,13 +51,7 @@ func readAll(fd int) []uint32 {
 // Fault: the peer's receive queue full (kernel send side refuses) → PauseWriting above 64 KiB, ResumeWriting at 16 KiB; every datagram delivered, in order
 func TestFlowControlAgainstAFullSocketBuffer(t *testing.T) {
 	l := newLoop(t)
-	sfd, path := sink(t)
-	r := &recorder{}
-	tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeAndDrain(l, tr)
+	tr, r, sfd := sinkEndpoint(t, l)
 	const total = 200
 	msg := make([]byte, 1000)
 	var received []uint32
@@ -102,13 +111,7 @@ func fill(t *testing.T, tr *udp.Transport, queued int) int {
 
 func TestWriteBufferLimits(t *testing.T) {
 	l := newLoop(t)
-	_, path := sink(t)
-	r := &recorder{}
-	tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeAndDrain(l, tr)
+	tr, r, _ := sinkEndpoint(t, l)
 	if lo, hi := tr.WriteBufferLimits(); lo != 16*1024 || hi != 64*1024 {
 		t.Fatalf("defaults %d %d", lo, hi)
 	}

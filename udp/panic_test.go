@@ -3,14 +3,12 @@
 package udp_test
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/loop"
-	"github.com/aioloop/aioloop/udp"
 )
 
 // A panic in the protocol methods not covered by TestPanicInDatagramReceivedKeepsTheEndpoint:
@@ -27,8 +25,7 @@ func TestPanicInFlowControlAndConnectionLost(t *testing.T) {
 			before := testfd.Open(t)
 			var reports []loop.Exception
 			l.SetExceptionHandler(func(e loop.Exception) { reports = append(reports, e) })
-			sfd, path := sink(t)
-			r := &recorder{}
+			tr, r, sfd := sinkEndpoint(t, l)
 			boom := func(m string) {
 				if m == where {
 					where = "" // once
@@ -39,10 +36,6 @@ func TestPanicInFlowControlAndConnectionLost(t *testing.T) {
 			r.onResume = func(*recorder) { boom("ResumeWriting") }
 			r.onLost = func(*recorder, error) { boom("ConnectionLost") }
 			name := where
-			tr, _, err := udp.CreateDatagramEndpoint(context.Background(), l, func() udp.Protocol { return flowRecorder{r} }, udp.Options{RemoteAddr: path})
-			if err != nil {
-				t.Fatal(err)
-			}
 			step := func(d time.Duration) { l.CallLater(d, l.Stop); run(t, l) }
 			if name == "ConnectionLost" {
 				l.CallSoon(func() { tr.Close() })

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,8 +46,8 @@ type UDPBurst struct {
 
 const sendsPerCall = 8
 
-// dial makes a non-blocking UDP socket connected to addr.
-func dial(addr string) (int, error) {
+// dialUDP makes a UDP socket connected to addr, non-blocking unless blocking.
+func dialUDP(addr string, blocking bool) (int, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
 		return -1, fmt.Errorf("load: UDP address %q: %w", addr, err)
@@ -56,14 +57,46 @@ func dial(addr string) (int, error) {
 		family = unix.AF_INET6
 	}
 	fd, err := sock.Socket(family, unix.SOCK_DGRAM, 0)
-	if err != nil {
-		return -1, err
+	if err == nil && blocking {
+		err = os.NewSyscallError("fcntl", unix.SetNonblock(fd, false))
 	}
-	if err := sock.Connect(fd, family, ap, ""); err != nil {
-		unix.Close(fd)
+	if err == nil {
+		err = sock.Connect(fd, family, ap, "")
+	}
+	if err != nil {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 		return -1, err
 	}
 	return fd, nil
+}
+
+// dialAll makes n non-blocking UDP sockets connected to addr, watched by a new epoll (socket i's
+// events carry i); closeAll closes them all.
+func dialAll(n int, addr string) (ep *epoll, fds []int, closeAll func(), err error) {
+	if ep, err = newEpoll(); err != nil {
+		return nil, nil, nil, err
+	}
+	closeAll = func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		ep.close()
+	}
+	for i := range n {
+		fd, err := dialUDP(addr, false)
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, err
+		}
+		fds = append(fds, fd)
+		if err := ep.add(fd, i); err != nil {
+			closeAll()
+			return nil, nil, nil, err
+		}
+	}
+	return ep, fds, closeAll, nil
 }
 
 // Run runs the phase on a locked OS thread.
@@ -81,7 +114,7 @@ func (u UDPRecv) Run() (Result, error) {
 }
 
 func (u *UDPRecv) run() (Result, error) {
-	fd, err := dial(u.Addr)
+	fd, err := dialUDP(u.Addr, false)
 	if err != nil {
 		return Result{}, err
 	}
@@ -178,31 +211,16 @@ func (u UDPBurst) Run() (Result, error) {
 }
 
 func (u *UDPBurst) run() (Result, error) {
-	ep, err := newEpoll()
+	ep, fds, closeAll, err := dialAll(u.Sockets, u.Addr)
 	if err != nil {
 		return Result{}, err
 	}
-	defer ep.close()
+	defer closeAll()
 	socks := make([]burstSock, u.Sockets)
 	for i := range socks {
-		socks[i].fd = -1
-	}
-	defer func() {
-		for _, s := range socks {
-			if s.fd >= 0 {
-				unix.Close(s.fd)
-			}
-		}
-	}()
-	for i := range socks {
-		if socks[i].fd, err = dial(u.Addr); err != nil {
-			return Result{}, err
-		}
-		if err := sock.SetGRO(socks[i].fd, true); err != nil {
+		socks[i].fd = fds[i]
+		if err := sock.SetGRO(fds[i], true); err != nil {
 			return Result{}, fmt.Errorf("load: UDPBurst: UDP_GRO: %w", err)
-		}
-		if err := ep.add(socks[i].fd, i); err != nil {
-			return Result{}, err
 		}
 	}
 	req, _ := wire.BurstRequest(u.Burst, u.Size)

@@ -5,13 +5,10 @@ package load
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/aioloop/aioloop/internal/sock"
 )
 
 // RTT is a ping-pong phase: one message of Size bytes at a time over one socket, each round trip
@@ -43,7 +40,7 @@ func (p RTT) Run() (Result, error) {
 	var err error
 	switch p.Network {
 	case "udp":
-		fd, err = dialUDPBlocking(p.Addr)
+		fd, err = dialUDP(p.Addr, true)
 	case "unix":
 		if fd, err = DialUnix(p.Addr); err == nil {
 			err = unix.SetNonblock(fd, false)
@@ -63,26 +60,6 @@ func (p RTT) Run() (Result, error) {
 		return Result{}, os.NewSyscallError("setsockopt", err)
 	}
 	return locked(func() (Result, error) { return p.run(fd) })
-}
-
-func dialUDPBlocking(addr string) (int, error) {
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
-		return -1, fmt.Errorf("load: UDP address %q: %w", addr, err)
-	}
-	family := unix.AF_INET
-	if ap.Addr().Is6() {
-		family = unix.AF_INET6
-	}
-	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
-	}
-	if err := sock.Connect(fd, family, ap, ""); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
 }
 
 func (p *RTT) run(fd int) (Result, error) {

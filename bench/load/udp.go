@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/aioloop/aioloop/internal/sock"
 )
 
@@ -38,49 +36,24 @@ func (u UDP) Run() (Result, error) {
 	if err := u.Span.check(); err != nil {
 		return Result{}, err
 	}
-	ap, err := netip.ParseAddrPort(u.Addr)
-	if err != nil {
+	if _, err := netip.ParseAddrPort(u.Addr); err != nil { // refused before any socket
 		return Result{}, fmt.Errorf("load: UDP address %q: %w", u.Addr, err)
 	}
 	if u.Size > 65507 {
 		return Result{}, fmt.Errorf("load: UDP Size %d is more than a datagram holds", u.Size)
 	}
-	return locked(func() (Result, error) { return u.run(ap) })
+	return locked(u.run)
 }
 
-func (u *UDP) run(ap netip.AddrPort) (Result, error) {
-	ep, err := newEpoll()
+func (u *UDP) run() (Result, error) {
+	ep, fds, closeAll, err := dialAll(u.Sockets, u.Addr)
 	if err != nil {
 		return Result{}, err
 	}
-	defer ep.close()
+	defer closeAll()
 	socks := make([]udpSock, u.Sockets)
 	for i := range socks {
-		socks[i].fd = -1
-	}
-	defer func() {
-		for _, s := range socks {
-			if s.fd >= 0 {
-				unix.Close(s.fd)
-			}
-		}
-	}()
-	family := unix.AF_INET
-	if ap.Addr().Is6() {
-		family = unix.AF_INET6
-	}
-	for i := range socks {
-		fd, err := sock.Socket(family, unix.SOCK_DGRAM, 0)
-		if err != nil {
-			return Result{}, err
-		}
-		socks[i].fd = fd
-		if err := sock.Connect(fd, family, ap, ""); err != nil {
-			return Result{}, err
-		}
-		if err := ep.add(fd, i); err != nil {
-			return Result{}, err
-		}
+		socks[i].fd = fds[i]
 	}
 	payload := make([]byte, u.Size)
 	for i := range payload {
