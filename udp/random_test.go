@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/udp"
@@ -135,6 +136,7 @@ func randomRun(t *testing.T, rng testloop.Chooser, name string) {
 		}
 	})
 	run(t, l)
+	sentinel := testfd.Sentinel(t) // on the numbers the run may have freed: closed twice, it shows
 	switch ending {
 	case 1:
 		aborted = true // Loop.Close drops what is queued
@@ -145,6 +147,7 @@ func randomRun(t *testing.T, rng testloop.Chooser, name string) {
 		testloop.Shutdown(t, l, guard, name)
 	}
 	stop()
+	sentinel()
 	if len(r.lost) != 1 || r.events[len(r.events)-1] != "lost" {
 		t.Fatalf("%s: ConnectionLost %v, events %v", name, r.lost, r.events)
 	}

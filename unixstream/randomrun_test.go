@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/internal/testloop"
 	"github.com/aioloop/aioloop/loop"
 	"github.com/aioloop/aioloop/unixstream"
@@ -128,6 +129,7 @@ func (r *randomRun) act(where string) {
 // accepted, in order (after Abort: a prefix of it).
 func (r *randomRun) finish(read chan []byte) {
 	t, c := r.t, r.c
+	sentinel := testfd.Sentinel(t) // on the numbers the run may have freed: closed twice, it shows
 	switch r.ending {
 	case 1:
 		wasLost := r.lost
@@ -141,6 +143,7 @@ func (r *randomRun) finish(read chan []byte) {
 		testloop.Shutdown(t, r.l, guard, r.name)
 	}
 	r.stop()
+	sentinel()
 	if len(c.lost) != 1 || c.events[len(c.events)-1] != "lost" {
 		t.Fatalf("%s: ConnectionLost %v, events %v", r.name, c.lost, c.events)
 	}

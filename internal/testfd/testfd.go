@@ -3,6 +3,8 @@
 package testfd
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -116,3 +118,51 @@ func Socket(t testing.TB) int {
 
 // Wine reports false: Wine runs Windows programs only.
 func Wine() (version string, ok bool) { return "", false }
+
+// Sentinel opens a pipe, whose ends take the lowest free descriptor numbers (likely ones a
+// transport just gave up), and returns a check that fails the test if either end was closed or
+// replaced meanwhile: a transport that closes a descriptor a second time, after its number was
+// reused, would close the sentinel. check closes the pipe.
+func Sentinel(t testing.TB) (check func()) {
+	t.Helper()
+	s, err := newSentinel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		if err := s.check(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+type sentinel struct {
+	fds [2]int
+	st  [2]unix.Stat_t
+}
+
+func newSentinel() (*sentinel, error) {
+	var s sentinel
+	if err := unix.Pipe(s.fds[:]); err != nil {
+		return nil, err
+	}
+	for i, fd := range s.fds {
+		unix.Fstat(fd, &s.st[i])
+	}
+	return &s, nil
+}
+
+// check reports an end that was closed or replaced, and closes the ends that were not.
+func (s *sentinel) check() error {
+	var errs []error
+	for i, fd := range s.fds {
+		var now unix.Stat_t
+		if err := unix.Fstat(fd, &now); err != nil || now.Ino != s.st[i].Ino || now.Dev != s.st[i].Dev {
+			errs = append(errs, fmt.Errorf("descriptor %d (a sentinel pipe's end) was closed or replaced behind its owner's back: %v", fd, err))
+			continue
+		}
+		unix.Close(fd)
+	}
+	return errors.Join(errs...)
+}
