@@ -16,6 +16,8 @@ import (
 
 // Loop.Close with live endpoints closes their sockets and runs each ConnectionLost once, on
 // Close's caller, with an error matching net.ErrClosed; one already lost keeps its own error.
+//
+// Fault: Loop.Close with live endpoints → each socket closed and ConnectionLost once, with an error matching net.ErrClosed (or the endpoint's own, if already lost)
 func TestLoopCloseClosesLiveEndpoints(t *testing.T) {
 	before := testfd.Open(t)
 	l, err := loop.New(loop.Options{})

@@ -40,6 +40,8 @@ var actions = map[string]func(t *udp.Transport, to udp.Addr){
 // ends the transport the same way: ConnectionLost exactly once, last, and nothing after it;
 // SendTo after it is refused with net.ErrClosed; every datagram accepted before Close reaches the
 // peer.
+//
+// Fault: Close, Abort and their pairs from DatagramReceived mid-batch, from ErrorReceived, and from both → ConnectionLost once, last, nothing after it; SendTo after it refused (net.ErrClosed); every datagram accepted before Close reaches the peer
 func TestEveryActionFromEveryCallback(t *testing.T) {
 	for _, from := range []string{"DatagramReceived", "ErrorReceived", "both"} {
 		for name, act := range actions {

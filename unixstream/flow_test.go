@@ -22,6 +22,8 @@ func pattern(n int) []byte {
 // A server that pauses reading holds a fast writer back: the writer's buffer grows past the
 // high-water mark (PauseWriting), and when reading resumes everything arrives, in order, and the
 // writer hears ResumeWriting.
+//
+// Fault: the kernel's buffers full both ways (a reader that pauses, a writer that goes on) → PauseWriting past the high-water mark, everything delivered in order once reading resumes, then ResumeWriting
 func TestPauseReadingHoldsTheWriterBack(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "pause.sock")

@@ -38,6 +38,8 @@ var streamActions = map[string]func(t *unixstream.Transport) int{
 // connection one way: ConnectionLost exactly once and last, no callback after it, Write refused
 // with net.ErrClosed, and after Close (not Abort) every byte Write accepted reaches the peer,
 // followed by EOF.
+//
+// Fault: every action (Close, Abort, WriteEOF, their pairs) from DataReceived, EOFReceived, PauseWriting and ResumeWriting → ConnectionLost once, last, nothing after it; Write after it refused (net.ErrClosed); after Close every accepted byte reaches the peer, then EOF
 func TestEveryStreamActionFromEveryCallback(t *testing.T) {
 	const bulk = 1 << 20
 	for _, from := range []string{"DataReceived", "EOFReceived", "PauseWriting", "ResumeWriting"} {
