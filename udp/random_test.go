@@ -48,6 +48,10 @@ func FuzzCallbackActions(f *testing.F) {
 	})
 }
 
+// maxReplies bounds the replies one run sends: the peer's default receive buffer (208 KiB) holds
+// about 250 small datagrams on loopback, and the fuzzer found a run of 258 that lost 3 there.
+const maxReplies = 150
+
 // randomRun is one run, its choices made by rng; name says which run it is in a failure.
 func randomRun(t *testing.T, rng testloop.Chooser, name string) {
 	l, err := loop.New(loop.Options{})
@@ -78,6 +82,9 @@ func randomRun(t *testing.T, rng testloop.Chooser, name string) {
 		}
 		for range 1 + rng.IntN(3) {
 			switch p := rng.IntN(100); {
+			case p < 45 && seq >= maxReplies:
+				// The peer reads only at the end: past its receive buffer, the kernel would drop
+				// replies at the peer, which says nothing about the transport.
 			case p < 45:
 				msg := fmt.Sprintf("s%04d", seq)
 				seq++
