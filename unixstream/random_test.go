@@ -24,7 +24,7 @@ import (
 // own error or one matching net.ErrClosed) or Loop.Shutdown (which runs the loop again while the
 // transport flushes, the protocol still acting from its callbacks, and must lose nothing accepted).
 //
-// Fault: random Write, Writev, WriteEOF, Close, Abort, twice, PauseReading, water marks and loop Stop from inside every callback and from another goroutine through CallSoonThreadsafe, with the peer half-closing at random → ConnectionLost once and last; the peer reads exactly what Write accepted, in order (a prefix after Abort)
+// Fault: random Write, Writev, WriteEOF, Close, Abort, twice, PauseReading, water marks and loop Stop from inside every callback and from another goroutine through CallSoonThreadsafe, with the peer half-closing or resetting at random → ConnectionLost once and last; the peer reads exactly what Write accepted, in order (a prefix after Abort or its own reset)
 func TestRandomStreamCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 100, func(seed uint64) {
 		randomStreamRun(t, rand.New(rand.NewPCG(seed, 7)), fmt.Sprintf("seed %d", seed))
@@ -54,15 +54,27 @@ func randomStreamRun(t *testing.T, rng testloop.Chooser, name string) {
 	if rng.IntN(2) == 0 {
 		peer.(*net.UnixConn).CloseWrite()
 	}
+	vanishAfter := -1 // the peer reads to the end
+	if rng.IntN(4) == 0 {
+		vanishAfter = rng.IntN(4096) // it reads this many bytes, then closes with data unread: a reset
+	}
 	read := make(chan []byte, 1)
 	go func() {
 		peer.SetReadDeadline(time.Now().Add(10 * time.Second))
-		b, _ := io.ReadAll(peer)
-		read <- b
+		if vanishAfter < 0 {
+			b, _ := io.ReadAll(peer)
+			read <- b
+			return
+		}
+		b := make([]byte, vanishAfter)
+		n, _ := io.ReadFull(peer, b)
+		peer.Close()
+		read <- b[:n]
 	}()
 
 	r := newRandomRun(t, name, rng, l, c)
 	r.tr = tr
+	r.peerVanishes = vanishAfter >= 0
 	if r.closeLoop {
 		l.CallLater(time.Duration(rng.IntN(12))*time.Millisecond, l.Stop)
 	} else {
