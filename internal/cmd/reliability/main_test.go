@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aioloop/aioloop/internal/leakcheck"
+	"github.com/aioloop/aioloop/internal/testfd"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
@@ -57,6 +58,9 @@ func TestSoakSection(t *testing.T) {
 }
 
 func TestFaultLinesAreCollected(t *testing.T) {
+	if v, ok := testfd.Wine(); ok {
+		t.Skipf("under Wine %s, t.TempDir's cleanup fails to unlink the file it wrote (Invalid function)", v)
+	}
 	dir := t.TempDir()
 	src := "package x\n\n// Doc.\n//\n// Fault: a peer resets → ConnectionLost(err)\nfunc TestA(t *testing.T) {}\n\n" +
 		"// Fault: not followed by a test → nothing\nvar x = 1\n\nfunc TestB(t *testing.T) {}\n"
