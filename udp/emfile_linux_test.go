@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/internal/testfd"
 	"github.com/aioloop/aioloop/udp"
 )
@@ -43,4 +44,24 @@ func TestCreateOutOfDescriptors(t *testing.T) {
 	if tr.IsClosing() {
 		t.Fatal("no endpoint once descriptors are back")
 	}
+}
+
+// ENFILE (the system's file table full), injected at the socket layer since no test may fill the
+// table of a shared machine: the create call fails with an error matching ENFILE, nothing is left
+// open, and the next call succeeds.
+//
+// Fault: ENFILE when an endpoint's socket is made (injected at the socket layer) → the create call fails with an error matching ENFILE; nothing left open; the next call succeeds
+func TestCreateWithTheFileTableFull(t *testing.T) {
+	l := newLoop(t)
+	before := testfd.Open(t)
+	sock.DescriptorFault = func(string) syscall.Errno { return syscall.ENFILE }
+	_, _, err := udp.CreateDatagramEndpoint(context.Background(), l, never, udp.Options{LocalAddr: "127.0.0.1:0"})
+	sock.DescriptorFault = nil
+	if !errors.Is(err, syscall.ENFILE) {
+		t.Fatalf("with the table full: %v; want an error matching ENFILE", err)
+	}
+	if after := testfd.Open(t); after != before {
+		t.Fatalf("%d descriptors open before, %d after", before, after)
+	}
+	endpoint(t, l, udp.Options{LocalAddr: "127.0.0.1:0"})
 }

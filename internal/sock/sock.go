@@ -46,8 +46,18 @@ func PathLimit(string) int {
 	return MaxPathLen
 }
 
+// DescriptorFault, when set (tests only), is consulted before every socket and accept call: a
+// non-zero errno fails the call as the kernel would (ENFILE: the system's file table is full,
+// which no test may cause for real on a shared machine).
+var DescriptorFault func(call string) syscall.Errno
+
 // Socket opens a non-blocking, close-on-exec socket.
 func Socket(family, sotype, proto int) (int, error) {
+	if DescriptorFault != nil {
+		if e := DescriptorFault("socket"); e != 0 {
+			return -1, os.NewSyscallError("socket", e)
+		}
+	}
 	fd, err := socket(family, sotype, proto)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)

@@ -30,6 +30,11 @@ func Write(fd int, b []byte) (int, error) {
 // Accept takes one connection from the listening fd and makes it non-blocking and close-on-exec
 // (under the fork lock, as Go's net does where accept4 is missing).
 func Accept(fd int) (int, error) {
+	if DescriptorFault != nil {
+		if e := DescriptorFault("accept"); e != 0 {
+			return -1, syscallError("accept", e)
+		}
+	}
 	syscall.ForkLock.RLock()
 	nfd, _, err := unix.Accept(fd)
 	if err == nil {

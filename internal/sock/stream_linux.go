@@ -34,6 +34,11 @@ func Write(fd int, b []byte) (int, error) {
 
 // Accept takes one connection from the listening fd, non-blocking and close-on-exec (accept4).
 func Accept(fd int) (int, error) {
+	if DescriptorFault != nil {
+		if e := DescriptorFault("accept4"); e != 0 {
+			return -1, syscallError("accept4", e)
+		}
+	}
 	n, _, e := syscall.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0,
 		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 	if e != 0 {
