@@ -24,7 +24,8 @@ import (
 // across the water marks, WriteEOF, which TLS refuses, Close, Abort, PauseReading with a later
 // ResumeReading, new water marks, stopping the loop). After every sequence: ConnectionLost ran once
 // and last, nothing was reported, and the peer decrypted exactly the messages Write accepted, in
-// order, then close_notify (after Abort: a prefix of them).
+// order, then close_notify (after Abort, or when the peer drops the socket at random having
+// decrypted only part: a prefix of them).
 func TestRandomTLSCallbackActions(t *testing.T) {
 	testloop.ForSeeds(t, 60, func(seed uint64) {
 		randomTLSRun(t, rand.New(rand.NewPCG(seed, 11)), fmt.Sprintf("seed %d", seed))
@@ -50,6 +51,10 @@ func randomTLSRun(t *testing.T, rng testloop.Chooser, name string) {
 	defer l.Close()
 	defer peer.Close()
 	closeNotify := rng.IntN(2) == 0
+	vanishAfter := -1 // the peer reads to the end
+	if rng.IntN(4) == 0 {
+		vanishAfter = rng.IntN(4096) // it decrypts this many bytes, then drops the socket: a reset
+	}
 	read := make(chan []byte, 1)
 	go func() { // the peer: its lines, maybe its close_notify, then everything it decrypts
 		peer.SetDeadline(time.Now().Add(10 * time.Second))
@@ -64,6 +69,13 @@ func randomTLSRun(t *testing.T, rng testloop.Chooser, name string) {
 		if closeNotify {
 			tc.CloseWrite()
 		}
+		if vanishAfter >= 0 {
+			b := make([]byte, vanishAfter)
+			n, _ := io.ReadFull(tc, b)
+			peer.Close() // no close_notify, data unread
+			read <- b[:n]
+			return
+		}
 		b, _ := io.ReadAll(tc)
 		tc.Close() // answers the transport's close_notify
 		read <- b
@@ -71,6 +83,7 @@ func randomTLSRun(t *testing.T, rng testloop.Chooser, name string) {
 
 	r := newRandomRun(t, name, rng, l, c)
 	r.tr = tr
+	r.peerVanishes = vanishAfter >= 0
 	l.CallSoon(func() {
 		err := tr.StartTLS(certs.ClientConfig(0), unixstream.StartTLSOptions{ServerHostname: testcert.ServerName}, func(err error) {
 			if err != nil {
