@@ -3,11 +3,8 @@ package unixstream_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"syscall"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/aioloop/aioloop/internal/sock"
 	"github.com/aioloop/aioloop/internal/testfd"
@@ -24,25 +21,7 @@ import (
 func TestENFILE(t *testing.T) {
 	l := newLoop(t)
 	path := sockPath(t, "enfile.sock")
-	accepted := 0
-	server(t, l, path, func() unixstream.BaseProtocol {
-		accepted++
-		return &conn{onMade: func(*conn) {
-			if accepted == 3 {
-				l.Stop()
-			}
-		}}
-	})
-	for range 3 { // three clients wait in the backlog
-		fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(fd)
-		if err := unix.Connect(fd, &unix.SockaddrUnix{Name: path}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	accepted := threeWaiting(t, l, path)
 	sock.DescriptorFault = func(string) syscall.Errno { return syscall.ENFILE }
 	defer func() { sock.DescriptorFault = nil }()
 	var reports []loop.Exception
@@ -50,17 +29,7 @@ func TestENFILE(t *testing.T) {
 		reports = append(reports, e)
 		sock.DescriptorFault = nil // the table has room again; accepting resumes after the pause
 	})
-	before := l.Stats().Events
-	run(t, l)
-	if accepted != 3 {
-		t.Fatalf("accepted %d of 3", accepted)
-	}
-	if len(reports) != 1 || !errors.Is(reports[0].Err, syscall.ENFILE) || !strings.Contains(reports[0].Message, "pausing accept") {
-		t.Fatalf("reports %+v", reports)
-	}
-	if ev := l.Stats().Events - before; ev > 20 {
-		t.Fatalf("%d readiness events while the table was full: the accept loop spins", ev)
-	}
+	acceptRested(t, l, accepted, &reports, syscall.ENFILE)
 
 	sock.DescriptorFault = func(call string) syscall.Errno { return syscall.ENFILE }
 	fds := testfd.Open(t)
