@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/aioloop/aioloop/internal/testcert"
 	"github.com/aioloop/aioloop/loop"
@@ -131,5 +132,52 @@ func TestWriteBufferCapEndsATLSConnection(t *testing.T) {
 	}
 	if most > limit {
 		t.Fatalf("the buffer held %d bytes, above its cap of %d", most, limit)
+	}
+}
+
+// The cap met from inside the transport's own callback: DataReceived writes past the cap, twice
+// (the second write meets the closed transport), and then Close and Abort: ConnectionLost comes
+// once, last, with the first write's *WriteBufferFullError, and nothing is delivered after it.
+func TestWriteBufferCapFromInsideDataReceived(t *testing.T) {
+	l := newLoop(t)
+	mine, peer := socketPair(t) // the peer sends, and never reads
+	defer peer.Close()
+	defer mine.Close()
+	var first, second error
+	c := &conn{}
+	c.onData = func(c *conn, _ []byte) {
+		if len(c.lost) > 0 {
+			t.Error("DataReceived after ConnectionLost")
+		}
+		if first != nil {
+			return
+		}
+		c.t.SetWriteBufferMax(256 << 10)
+		big := pattern(8 << 20) // more than the kernel takes and the cap together
+		first = c.t.Write(big)
+		second = c.t.Write(big)
+		c.t.Close()
+		c.t.Abort()
+	}
+	c.onLost = func(*conn, error) { l.CallLater(20*time.Millisecond, l.Stop) }
+	if _, _, err := unixstream.CreateUnixConnection(context.Background(), l, func() unixstream.BaseProtocol { return c }, "",
+		unixstream.ConnOptions{Sock: mine}); err != nil {
+		t.Fatal(err)
+	}
+	peer.Write([]byte("go"))
+	go func() { // more data while the transport dies: none of it may reach the protocol after
+		for range 50 {
+			if _, err := peer.Write([]byte("more")); err != nil {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	run(t, l)
+	if !errors.Is(first, unixstream.ErrWriteBufferFull) || second == nil {
+		t.Fatalf("the writes returned %v and %v; want the cap's error, then an error", first, second)
+	}
+	if len(c.lost) != 1 || c.lost[0] != first || c.events[len(c.events)-1] != "lost" {
+		t.Fatalf("ConnectionLost %v, events %v; want once, last, with the cap's error", c.lost, c.events)
 	}
 }
